@@ -1,0 +1,380 @@
+"""A host: one IPv4 address, its TCP connections, listeners and counters.
+
+The host is the layer between the wire and the sans-IO connections.  It decodes packets
+(counting every drop by reason), demultiplexes TCP segments by 4-tuple, runs listeners,
+answers segments for closed ports with RST, picks ephemeral ports, drives timers and
+hands events to the application.  It reads time only through the injected ``clock`` and
+sends packets only through the injected ``transmit``; a scheduler it is given is told
+the next deadline, so the same host runs in the simulator and in real time.
+"""
+
+from __future__ import annotations
+
+import errno
+import heapq
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable
+from typing import Protocol
+
+from synack.errors import DecodeError
+from synack.stack.listener import Listener
+from synack.stack.ports import PortAllocator
+from synack.stack.socket import TcpHandle
+from synack.tcp import events as ev
+from synack.tcp.config import TCPConfig
+from synack.tcp.connection import Connection
+from synack.tcp.reset import reset_for_closed, reset_for_listen
+from synack.tcp.seq import seq_gt
+from synack.tcp.states import State
+from synack.trace.events import Note, Observer, StateChange, TraceEvent
+from synack.wire.ip import PROTO_TCP, IPv4Packet, decode_ipv4, encode_ipv4
+from synack.wire.tcp import TCPSegment, decode_tcp, encode_tcp
+
+FourTuple = tuple[int, str, int]  # (local port, remote ip, remote port); local ip is ours
+
+
+class Scheduler(Protocol):
+    def schedule(self, deadline: float | None) -> None: ...
+
+
+class Host:
+    """A TCP/IP host with one address."""
+
+    def __init__(
+        self,
+        name: str,
+        ip: str,
+        *,
+        clock: Callable[[], float],
+        config: TCPConfig | None = None,
+        secret: bytes = b"synack-secret",
+        rng: random.Random | None = None,
+        observers: list[Observer] | None = None,
+    ) -> None:
+        self.name = name
+        self.ip = ip
+        self.clock = clock
+        self.config = config or TCPConfig()
+        self.secret = secret
+        self.rng = rng or random.Random(0)
+        self.observers: list[Observer] = observers if observers is not None else []
+        self.counters: Counter[str] = Counter()
+        self.drops: Counter[str] = Counter()
+        self.connections: dict[FourTuple, Connection] = {}
+        self.handles: dict[Connection, TcpHandle] = {}
+        self.listeners: dict[int, Listener] = {}
+        self.ports = PortAllocator(self.rng)
+        self.transmit: Callable[[bytes], None] | None = None
+        self.scheduler: Scheduler | None = None
+        self._timers: list[tuple[float, int, Connection]] = []
+        self._deadline: dict[Connection, float] = {}
+        self._tick = itertools.count()
+        self._busy: set[Connection] = set()
+        self._ident = 0
+
+    # ------------------------------------------------------------------------------
+    # Wiring
+    # ------------------------------------------------------------------------------
+
+    def attach(self, transmit: Callable[[bytes], None], scheduler: Scheduler | None = None) -> None:
+        """Connect the host to a link: ``transmit`` sends one IPv4 packet."""
+        self.transmit = transmit
+        if scheduler is not None:
+            self.scheduler = scheduler
+
+    def _trace(self, event: TraceEvent) -> None:
+        for obs in self.observers:
+            obs(event)
+
+    def note(self, text: str) -> None:
+        """Write a line into the trace (user calls, errors handed to the application)."""
+        self._trace(Note(self.clock(), self.name, text))
+
+    def drop(self, reason: str) -> None:
+        self.drops[reason] += 1
+
+    # ------------------------------------------------------------------------------
+    # Packets in
+    # ------------------------------------------------------------------------------
+
+    def receive_packet(self, data: bytes) -> None:
+        """Take one IPv4 packet from the link."""
+        try:
+            pkt = decode_ipv4(data)
+        except DecodeError as e:
+            self.drop(e.reason)
+            return
+        if pkt.dst != self.ip:
+            self.drop("ip_not_for_us")
+            return
+        if pkt.protocol == PROTO_TCP:
+            self._receive_tcp(pkt)
+        else:
+            self._receive_other(pkt)
+
+    def _receive_other(self, pkt: IPv4Packet) -> None:
+        """Protocols other than TCP: counted and dropped (UDP and ICMP come later)."""
+        self.drop("ip_unknown_protocol")
+
+    def _receive_tcp(self, pkt: IPv4Packet) -> None:
+        try:
+            seg = decode_tcp(pkt.payload, pkt.src, pkt.dst)
+        except DecodeError as e:
+            self.counters["InErrs"] += 1
+            if e.reason == "tcp_bad_checksum":
+                self.counters["InCsumErrors"] += 1
+            self.drop(e.reason)
+            return
+        self.counters["InSegs"] += 1
+        key = (seg.dst_port, pkt.src, seg.src_port)
+        conn = self.connections.get(key)
+        now = self.clock()
+        if conn is not None and conn.state is State.TIME_WAIT and self._tw_reusable(conn, seg):
+            # RFC 6191 / Linux: a new SYN with a higher sequence number may reopen a
+            # 4-tuple in TIME_WAIT when a listener waits on the port.
+            self._forget(conn)
+            conn = None
+        if conn is not None:
+            conn.receive_segment(seg, now, (pkt.src, seg.src_port))
+            self._pump(conn)
+            return
+        listener = self.listeners.get(seg.dst_port)
+        if listener is not None and not listener.closed:
+            self._listener_segment(listener, seg, pkt.src, now)
+            return
+        # RFC 9293 §3.10.7.1: no TCB.
+        self.drop("tcp_no_socket")
+        rst = reset_for_closed(seg)
+        if rst is not None:
+            self._send_raw(rst, pkt.src)
+
+    def _tw_reusable(self, conn: Connection, seg: TCPSegment) -> bool:
+        return (
+            seg.syn
+            and not seg.has_ack
+            and not seg.rst
+            and seg.dst_port in self.listeners
+            and seq_gt(seg.seq, conn.rcv_nxt)
+        )
+
+    def _listener_segment(self, lst: Listener, seg: TCPSegment, src: str, now: float) -> None:
+        """LISTEN processing (RFC 9293 §3.10.7.2) with Linux's queues."""
+        if not seg.syn or seg.rst or seg.has_ack:
+            rst = reset_for_listen(seg)
+            if rst is not None:
+                self._send_raw(rst, src)
+            else:
+                self.drop("tcp_listen_ignored")
+            return
+        if not lst.has_room():
+            self.counters["ListenOverflows"] += 1
+            self.counters["ListenDrops"] += 1
+            self.drop("tcp_listen_queue_full")
+            return
+        conn = Connection(
+            (self.ip, seg.dst_port),
+            config=lst.config or self.config,
+            secret=self.secret,
+            counters=self.counters,
+            name=self.name,
+        )
+        conn.become_listener_child()
+        if lst.iss is not None:
+            conn.set_iss(lst.iss)
+        key = (seg.dst_port, src, seg.src_port)
+        self.connections[key] = conn
+        lst.syn_queue.append(conn)
+        handle = TcpHandle(self, conn)
+        handle.listener = lst
+        self.handles[conn] = handle
+        conn.receive_segment(seg, now, (src, seg.src_port))
+        self._pump(conn)
+
+    # ------------------------------------------------------------------------------
+    # Packets out
+    # ------------------------------------------------------------------------------
+
+    def _send_raw(self, seg: TCPSegment, dst: str) -> None:
+        """A segment from the host itself (a reset for a closed port)."""
+        if seg.rst:
+            self.counters["OutRsts"] += 1
+        self.counters["OutSegs"] += 1
+        self._output(seg, dst)
+
+    def _output(self, seg: TCPSegment, dst: str) -> None:
+        if self.transmit is None:
+            self.drop("no_link")
+            return
+        self._ident = (self._ident + 1) & 0xFFFF
+        data = encode_ipv4(
+            IPv4Packet(self.ip, dst, PROTO_TCP, encode_tcp(seg, self.ip, dst), ident=self._ident)
+        )
+        self.transmit(data)
+
+    # ------------------------------------------------------------------------------
+    # Driving connections
+    # ------------------------------------------------------------------------------
+
+    def _pump(self, conn: Connection) -> None:
+        """Deliver the connection's events, then send its segments, then re-arm its timer."""
+        if conn in self._busy:
+            return  # the outer call is draining this connection
+        self._busy.add(conn)
+        try:
+            while True:
+                event = conn.next_event()
+                if event is None:
+                    break
+                self._dispatch(conn, event)
+            if conn.remote is not None:
+                for seg in conn.segments_to_send(self.clock()):
+                    self._output(seg, conn.remote[0])
+        finally:
+            self._busy.discard(conn)
+        self._arm(conn)
+
+    def _dispatch(self, conn: Connection, event: ev.Event) -> None:
+        handle = self.handles.get(conn)
+        if isinstance(event, ev.StateChanged):
+            self._trace(
+                StateChange(
+                    self.clock(), self.name, conn.describe(), event.old.value, event.new.value
+                )
+            )
+            if handle is not None and handle.listener is not None:
+                handle.listener.on_state(self, handle, event)
+        elif isinstance(event, ev.ConnectionError):
+            self.note(
+                f"{conn.describe()} error: {errno.errorcode.get(event.errno, '?')} ({event.reason})"
+            )
+        if isinstance(event, ev.Closed):
+            self._forget(conn)
+        if handle is not None:
+            handle.deliver(event)
+
+    def _forget(self, conn: Connection) -> None:
+        if conn.remote is not None:
+            key = (conn.local[1], conn.remote[0], conn.remote[1])
+            if self.connections.get(key) is conn:
+                del self.connections[key]
+        self._deadline.pop(conn, None)
+
+    def _arm(self, conn: Connection) -> None:
+        deadline = conn.get_timer()
+        if deadline is None or conn.state is State.CLOSED:
+            self._deadline.pop(conn, None)
+        elif self._deadline.get(conn) != deadline:
+            self._deadline[conn] = deadline
+            heapq.heappush(self._timers, (deadline, next(self._tick), conn))
+        self._reschedule()
+
+    def next_deadline(self) -> float | None:
+        while self._timers:
+            deadline, _, conn = self._timers[0]
+            if self._deadline.get(conn) == deadline:
+                return deadline
+            heapq.heappop(self._timers)  # stale entry
+        return None
+
+    def _reschedule(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.schedule(self.next_deadline())
+
+    def on_timer(self) -> None:
+        """Run every connection timer that is due (the scheduler calls this)."""
+        now = self.clock()
+        while self._timers and self._timers[0][0] <= now:
+            deadline, _, conn = heapq.heappop(self._timers)
+            if self._deadline.get(conn) != deadline:
+                continue
+            del self._deadline[conn]
+            conn.handle_timer(now)
+            self._pump(conn)
+        self._reschedule()
+
+    # ------------------------------------------------------------------------------
+    # The application's side
+    # ------------------------------------------------------------------------------
+
+    def connect(
+        self,
+        remote_ip: str,
+        remote_port: int,
+        *,
+        local_port: int | None = None,
+        config: TCPConfig | None = None,
+        iss: int | None = None,
+    ) -> TcpHandle:
+        """Active open.  Returns at once; the handle's events say how it went."""
+        if not 0 < remote_port < 65536:
+            raise ValueError(f"bad port {remote_port}")
+        if local_port is None:
+            port = self.ports.allocate(
+                lambda p: (p, remote_ip, remote_port) in self.connections or p in self.listeners
+            )
+            if port is None:
+                raise OSError(errno.EADDRNOTAVAIL, "no free ephemeral port")
+            local_port = port
+        elif (local_port, remote_ip, remote_port) in self.connections:
+            # Linux: __inet_check_established refuses a 4-tuple in use or in TIME_WAIT.
+            raise OSError(errno.EADDRNOTAVAIL, "4-tuple in use (TIME_WAIT?)")
+        conn = Connection(
+            (self.ip, local_port),
+            config=config or self.config,
+            secret=self.secret,
+            counters=self.counters,
+            name=self.name,
+        )
+        if iss is not None:
+            conn.set_iss(iss)
+        handle = TcpHandle(self, conn)
+        self.handles[conn] = handle
+        self.connections[(local_port, remote_ip, remote_port)] = conn
+        conn.connect((remote_ip, remote_port), self.clock())
+        self._pump(conn)
+        return handle
+
+    def listen(
+        self,
+        port: int,
+        backlog: int = 128,
+        *,
+        on_accept: Callable[[TcpHandle], None] | None = None,
+        config: TCPConfig | None = None,
+        iss: int | None = None,
+    ) -> Listener:
+        """Passive open on ``port``."""
+        if not 0 < port < 65536:
+            raise ValueError(f"bad port {port}")
+        if port in self.listeners:
+            raise OSError(errno.EADDRINUSE, f"port {port} already has a listener")
+        lst = Listener(self, port, backlog, on_accept=on_accept, config=config, iss=iss)
+        self.listeners[port] = lst
+        self.note(f"listen on {self.ip}:{port} backlog {backlog}")
+        return lst
+
+    def unlisten(self, lst: Listener) -> None:
+        if self.listeners.get(lst.port) is lst:
+            del self.listeners[lst.port]
+
+    def restart(self) -> None:
+        """Lose every connection at once, as a host that crashed and came back does."""
+        self.note("host restarts: all connections lost")
+        self.connections.clear()
+        self.handles.clear()
+        self.listeners.clear()
+        self._timers.clear()
+        self._deadline.clear()
+        self._reschedule()
+
+    # ------------------------------------------------------------------------------
+    # Introspection
+    # ------------------------------------------------------------------------------
+
+    def ss(self) -> str:
+        """The connection table in the style of ``ss -tan -o``."""
+        from synack.stack.table import render_ss
+
+        return render_ss(self)

@@ -1,0 +1,150 @@
+"""Closing (RFC 9293 §3.6): four- and three-segment close, simultaneous close,
+half-close, TIME_WAIT and the FIN_WAIT_2 orphan timeout."""
+
+from synack.tcp.seq import seq_add
+from synack.tcp.states import State
+from synack.wire.tcp import Flags
+from tcp_harness import handshake
+
+A, S, R, F, P = Flags.ACK, Flags.SYN, Flags.RST, Flags.FIN, Flags.PSH
+
+
+def test_four_segment_close_and_fin_takes_one_sequence_number():
+    a, b = handshake()
+    snd = a.conn.snd_nxt
+    a.conn.close(1.0)
+    (fin,) = a.flush(1.0)
+    assert fin.flags == F | A and fin.seq == snd and fin.seg_len == 1
+    assert a.state is State.FIN_WAIT_1
+    (ack,) = b.recv_segment(fin, 1.1)
+    assert ack.flags == A and ack.ack == seq_add(snd, 1)
+    assert b.state is State.CLOSE_WAIT
+    a.recv_segment(ack, 1.2)
+    assert a.state is State.FIN_WAIT_2
+    b.conn.close(2.0)
+    (fin2,) = b.flush(2.0)
+    assert fin2.flags == F | A and b.state is State.LAST_ACK
+    (last,) = a.recv_segment(fin2, 2.1)
+    assert a.state is State.TIME_WAIT and last.flags == A
+    b.recv_segment(last, 2.2)
+    assert b.state is State.CLOSED
+    assert a.conn.get_timer() == 2.1 + 60.0
+    a.timer(62.1)
+    assert a.state is State.CLOSED
+
+
+def test_three_segment_close_when_passive_side_closes_at_once():
+    a, b = handshake()
+    a.conn.close(1.0)
+    (fin,) = a.flush(1.0)
+    b.conn.receive_segment(fin, 1.1)
+    b.conn.close(1.1)  # the application reacts before the ACK leaves
+    (finack,) = b.flush(1.1)
+    assert finack.flags == F | A and finack.ack == seq_add(fin.seq, 1)
+    (last,) = a.recv_segment(finack, 1.2)
+    # FIN_WAIT_1 straight to TIME_WAIT on FIN+ACK of our FIN.
+    assert a.states()[-2:] == [State.FIN_WAIT_1, State.TIME_WAIT]
+    b.recv_segment(last, 1.3)
+    assert b.state is State.CLOSED
+
+
+def test_simultaneous_close_goes_through_closing():
+    a, b = handshake()
+    a.conn.close(1.0)
+    b.conn.close(1.0)
+    (fa,) = a.flush(1.0)
+    (fb,) = b.flush(1.0)
+    (aa,) = a.recv_segment(fb, 1.1)
+    (ab,) = b.recv_segment(fa, 1.1)
+    assert a.state is State.CLOSING and b.state is State.CLOSING
+    a.recv_segment(ab, 1.2)
+    b.recv_segment(aa, 1.2)
+    assert a.state is State.TIME_WAIT and b.state is State.TIME_WAIT
+
+
+def test_half_close_keeps_data_flowing_towards_the_side_that_sent_fin():
+    a, b = handshake()
+    a.conn.shutdown(1.0)
+    (fin,) = a.flush(1.0)
+    (ack,) = b.recv_segment(fin, 1.0)
+    a.recv_segment(ack, 1.0)
+    assert a.state is State.FIN_WAIT_2 and b.state is State.CLOSE_WAIT
+    b.conn.send(b"still talking", 1.5)
+    (data,) = b.flush(1.5)
+    (dack,) = a.recv_segment(data, 1.5)
+    assert a.conn.recv() == b"still talking"
+    b.recv_segment(dack, 1.6)
+    assert a.state is State.FIN_WAIT_2  # a half-closed socket gets no orphan timer
+    assert a.conn.get_timer() is None
+
+
+def test_time_wait_reacks_a_retransmitted_fin_and_restarts_2msl():
+    a, b = handshake()
+    a.conn.close(1.0)
+    (fin,) = a.flush(1.0)
+    b.conn.receive_segment(fin, 1.0)
+    b.conn.close(1.0)
+    (finack,) = b.flush(1.0)
+    a.recv_segment(finack, 1.0)  # the last ACK is lost
+    assert a.conn.get_timer() == 61.0
+    (fin_again,) = b.timer(2.0)  # b retransmits its FIN after the RTO
+    assert fin_again.flags & F
+    (reack,) = a.recv_segment(fin_again, 2.0)
+    assert reack.flags == A and reack.ack == seq_add(finack.seq, 1)
+    assert a.conn.get_timer() == 62.0
+    b.recv_segment(reack, 2.0)
+    assert b.state is State.CLOSED
+
+
+def test_orphan_in_fin_wait_2_times_out():
+    a, b = handshake()
+    a.conn.close(1.0)
+    (fin,) = a.flush(1.0)
+    (ack,) = b.recv_segment(fin, 1.0)
+    a.recv_segment(ack, 1.0)
+    assert a.state is State.FIN_WAIT_2
+    assert a.conn.get_timer() == 61.0
+    assert a.timer(61.0) == []
+    assert a.state is State.CLOSED
+
+
+def test_data_arriving_after_close_is_answered_with_reset():
+    a, b = handshake()
+    a.conn.close(1.0)
+    (_fin,) = a.flush(1.0)
+    b.conn.send(b"late", 1.0)
+    (data,) = b.flush(1.0)
+    (rst,) = a.recv_segment(data, 1.1)
+    assert rst.flags == R
+    assert a.state is State.CLOSED
+
+
+def test_close_with_unread_data_sends_reset():
+    a, b = handshake()
+    b.conn.send(b"unread", 1.0)
+    (data,) = b.flush(1.0)
+    a.recv_segment(data, 1.0)
+    a.conn.close(1.1)
+    (rst,) = a.flush(1.1)
+    assert rst.flags == R and a.state is State.CLOSED
+
+
+def test_close_in_syn_sent_sends_nothing():
+    from tcp_harness import B_ADDR, Peer
+
+    a = Peer.make()
+    a.conn.connect(B_ADDR, 0.0)
+    a.flush(0.0)
+    a.conn.close(0.5)
+    assert a.flush(0.5) == []
+    assert a.state is State.CLOSED
+
+
+def test_fin_is_retransmitted_until_acknowledged():
+    a, _b = handshake()
+    a.conn.close(1.0)
+    (fin,) = a.flush(1.0)
+    deadline = a.conn.get_timer()
+    (again,) = a.timer(deadline)
+    assert again.flags == F | A and again.seq == fin.seq
+    assert a.conn.get_timer() - deadline > deadline - 1.0  # backed off
