@@ -19,6 +19,8 @@ B_ADDR = ("10.0.0.2", 80)
 
 #: Every (source, trigger, target) observed by any Peer in this test session.
 OBSERVED: set[tuple[State, Trigger, State]] = set()
+#: Every Peer made, so a test can drain the events of peers it never flushed itself.
+CREATED: list[Peer] = []
 
 
 @dataclass
@@ -30,7 +32,9 @@ class Peer:
     @classmethod
     def make(cls, addr: tuple[str, int] = A_ADDR, **cfg: object) -> Peer:
         config = TCPConfig().with_(**cfg) if cfg else TCPConfig()
-        return cls(Connection(addr, config=config, secret=b"k" * 16))
+        peer = cls(Connection(addr, config=config, secret=b"k" * 16))
+        CREATED.append(peer)
+        return peer
 
     @property
     def state(self) -> State:

@@ -178,7 +178,7 @@ class Connection:
     def _fail(self, code: int, reason: str, trigger: Trigger) -> None:
         self.error = code
         self._events.append(ev.ConnectionError(code, reason))
-        self._set_state(trigger)
+        self._set_state(trigger, prefer=State.CLOSED)
 
     def _ts_now(self, now: float) -> int:
         """TSval: a millisecond clock with a per-connection offset (RFC 7323 §5.4)."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 from dataclasses import dataclass
+
+from synack.errors import DecodeError, UsageError
+from synack.wire.checksum import internet_checksum, pack_ipv4_address
 
 PROTO_ICMP = 1
 PROTO_TCP = 6
@@ -26,3 +31,94 @@ class IPv4Packet:
     options: bytes = b""
     header_checksum: int | None = None  # as decoded from the wire
     total_length: int | None = None  # as decoded from the wire
+
+
+# --- wire format (RFC 791 §3.1) -------------------------------------------------------
+
+# Version/IHL, type of service, total length, identification, flags/fragment offset,
+# time to live, protocol, header checksum, source address, destination address.
+_HEADER = struct.Struct("!BBHHHBBH4s4s")
+HEADER_LEN = 20
+MAX_OPTIONS_LEN = 40  # IHL is 4 bits: at most 15 words, 5 of them fixed
+_DF = 0x4000  # RFC 791 §3.1 "Flags": bit 1 Don't Fragment
+_MF = 0x2000  # bit 2 More Fragments
+_OFFSET_MASK = 0x1FFF
+_CHECKSUM_AT = 10
+
+
+def encode_ipv4(pkt: IPv4Packet) -> bytes:
+    """The packet's wire bytes, with computed IHL, total length and header checksum.
+
+    Options are zero-padded to a multiple of 4 octets (RFC 791 §3.1 "Padding").  The
+    decoded ``header_checksum`` and ``total_length`` fields are ignored.  Raises
+    :class:`UsageError` for out-of-range fields or a packet over 65535 octets.
+    """
+    options = pkt.options + bytes(-len(pkt.options) % 4)
+    if len(options) > MAX_OPTIONS_LEN:
+        raise UsageError(f"IPv4 options take {len(options)} octets, more than 40")
+    hlen = HEADER_LEN + len(options)
+    if not 0 <= pkt.fragment_offset <= _OFFSET_MASK:
+        raise UsageError(f"fragment offset {pkt.fragment_offset} out of range")
+    frag = pkt.fragment_offset | (_DF if pkt.dont_fragment else 0)
+    frag |= _MF if pkt.more_fragments else 0
+    try:
+        header = _HEADER.pack(
+            0x40 | (hlen >> 2),
+            pkt.tos,
+            hlen + len(pkt.payload),
+            pkt.ident,
+            frag,
+            pkt.ttl,
+            pkt.protocol,
+            0,
+            pack_ipv4_address(pkt.src),
+            pack_ipv4_address(pkt.dst),
+        )
+    except struct.error as exc:
+        raise UsageError(f"cannot encode IPv4 packet: {exc}") from exc
+    header += options
+    csum = internet_checksum(header)  # RFC 791 §3.1: over the header only
+    return (
+        header[:_CHECKSUM_AT] + csum.to_bytes(2, "big") + header[_CHECKSUM_AT + 2 :] + pkt.payload
+    )
+
+
+def decode_ipv4(data: bytes, *, verify_checksum: bool = True) -> IPv4Packet:
+    """Parse an IPv4 packet.
+
+    Octets beyond the total length (e.g. Ethernet padding) are dropped.  Raises
+    :class:`DecodeError`: ``ip_truncated`` (< 20 octets), ``ip_bad_version``,
+    ``ip_bad_ihl`` (IHL < 5 or header past the end), ``ip_bad_total_length`` (shorter
+    than the header or longer than the buffer), ``ip_bad_checksum``, and ``ip_fragment``
+    for any fragment (MF set or non-zero offset): synack does not reassemble.
+    """
+    n = len(data)
+    if n < HEADER_LEN:
+        raise DecodeError("ip_truncated", f"{n} octets")
+    ver_ihl, tos, total, ident, frag, ttl, proto, csum, src, dst = _HEADER.unpack_from(data)
+    if ver_ihl >> 4 != 4:
+        raise DecodeError("ip_bad_version", f"version {ver_ihl >> 4}")
+    hlen = (ver_ihl & 0x0F) << 2
+    if hlen < HEADER_LEN or hlen > n:
+        raise DecodeError("ip_bad_ihl", f"IHL {hlen >> 2} with {n} octets")
+    if total < hlen or total > n:
+        raise DecodeError("ip_bad_total_length", f"total length {total} with {n} octets")
+    if verify_checksum and internet_checksum(data[:hlen]) != 0:
+        raise DecodeError("ip_bad_checksum", f"checksum {csum:#06x}")
+    if frag & (_MF | _OFFSET_MASK):
+        raise DecodeError("ip_fragment", f"MF={int(bool(frag & _MF))} offset={frag & _OFFSET_MASK}")
+    return IPv4Packet(
+        src=socket.inet_ntoa(src),
+        dst=socket.inet_ntoa(dst),
+        protocol=proto,
+        payload=bytes(data[hlen:total]),
+        ttl=ttl,
+        tos=tos,
+        ident=ident,
+        dont_fragment=bool(frag & _DF),
+        more_fragments=False,
+        fragment_offset=0,
+        options=bytes(data[HEADER_LEN:hlen]),
+        header_checksum=csum,
+        total_length=total,
+    )

@@ -6,7 +6,10 @@ reproduce Linux's exact order (``mss, sackOK, TS, nop, wscale``) and a test can 
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
+
+from synack.errors import DecodeError, UsageError
 
 # Option kinds (IANA "TCP Option Kind Numbers").
 KIND_EOL = 0
@@ -103,3 +106,144 @@ def option_sack_blocks(options: tuple[TCPOption, ...]) -> tuple[tuple[int, int],
         if isinstance(o, Sack):
             return o.blocks
     return ()
+
+
+# --- encoding -------------------------------------------------------------------------
+
+_MSS = struct.Struct("!BBH")
+_WSCALE = struct.Struct("!BBB")
+_TIMESTAMPS = struct.Struct("!BBII")
+_SACK_BLOCK = struct.Struct("!II")
+
+# Fixed lengths of the options whose length is not variable (RFC 9293 §3.2, RFC 7323
+# §2.2 and §3.2, RFC 2018 §2).
+_FIXED_LENGTH = {KIND_MSS: 4, KIND_WSCALE: 3, KIND_SACK_PERMITTED: 2, KIND_TIMESTAMPS: 10}
+
+
+def _encode_one(o: TCPOption) -> bytes:
+    if isinstance(o, NOP):
+        return b"\x01"
+    if isinstance(o, EOL):
+        return b"\x00"
+    if isinstance(o, MSS):
+        return _MSS.pack(KIND_MSS, 4, o.value)
+    if isinstance(o, WindowScale):
+        return _WSCALE.pack(KIND_WSCALE, 3, o.shift)
+    if isinstance(o, SackPermitted):
+        return b"\x04\x02"
+    if isinstance(o, Timestamps):
+        return _TIMESTAMPS.pack(KIND_TIMESTAMPS, 10, o.val, o.ecr)
+    if isinstance(o, Sack):
+        # RFC 2018 §3: length 2 + 8n, at least one block.
+        if not o.blocks:
+            raise UsageError("a SACK option needs at least one block")
+        body = b"".join(_SACK_BLOCK.pack(left, right) for left, right in o.blocks)
+        return bytes((KIND_SACK, 2 + len(body))) + body
+    # UnknownOption: kind, length, data (RFC 9293 §3.2, option format case 2).
+    return bytes((o.kind, 2 + len(o.data))) + o.data
+
+
+def encode_options(options: tuple[TCPOption, ...]) -> bytes:
+    """The options in the given order, zero-padded to a multiple of 4 octets.
+
+    The padding octets are zeros (RFC 9293 §3.1 "Padding": "composed of zeros"), which a
+    receiver reads as End of Option List.  Order and NOPs are the caller's: pass
+    ``(MSS(1460), SackPermitted(), Timestamps(v, 0), NOP(), WindowScale(7))`` to get
+    Linux's SYN layout.  Raises :class:`UsageError` for out-of-range values.
+    """
+    try:
+        raw = b"".join([_encode_one(o) for o in options])
+    except (struct.error, ValueError, TypeError) as exc:
+        raise UsageError(f"cannot encode TCP options {options!r}: {exc}") from exc
+    return raw + bytes(-len(raw) % 4)
+
+
+# --- decoding -------------------------------------------------------------------------
+
+
+def decode_options(data: bytes) -> tuple[TCPOption, ...]:
+    """Parse the options area of a TCP header (RFC 9293 §3.2).
+
+    End of Option List is recorded and ends the list; anything after it (padding) is
+    ignored.  Options of unknown kind are kept as :class:`UnknownOption` and skipped by
+    their length octet (RFC 9293 §3.2: "must be prepared to handle an illegal option
+    length").  Raises :class:`DecodeError` with reason ``tcp_option_truncated`` (a kind
+    without its length octet, or an option running past the end) or
+    ``tcp_option_bad_length`` (a length below 2, or the wrong length for a known kind).
+    """
+    out: list[TCPOption] = []
+    n = len(data)
+    i = 0
+    while i < n:
+        kind = data[i]
+        if kind == KIND_EOL:
+            out.append(EOL())
+            break
+        if kind == KIND_NOP:
+            out.append(NOP())
+            i += 1
+            continue
+        if i + 1 >= n:
+            raise DecodeError("tcp_option_truncated", f"option kind {kind} has no length octet")
+        length = data[i + 1]
+        if length < 2:
+            raise DecodeError("tcp_option_bad_length", f"option kind {kind} length {length}")
+        end = i + length
+        if end > n:
+            raise DecodeError(
+                "tcp_option_truncated", f"option kind {kind} length {length} runs past the end"
+            )
+        expected = _FIXED_LENGTH.get(kind)
+        if expected is not None and length != expected:
+            raise DecodeError(
+                "tcp_option_bad_length", f"option kind {kind} length {length} != {expected}"
+            )
+        if kind == KIND_MSS:
+            out.append(MSS((data[i + 2] << 8) | data[i + 3]))
+        elif kind == KIND_WSCALE:
+            out.append(WindowScale(data[i + 2]))
+        elif kind == KIND_SACK_PERMITTED:
+            out.append(SackPermitted())
+        elif kind == KIND_TIMESTAMPS:
+            _, _, val, ecr = _TIMESTAMPS.unpack_from(data, i)
+            out.append(Timestamps(val, ecr))
+        elif kind == KIND_SACK:
+            # RFC 2018 §3: length = 8n + 2 with n >= 1 blocks of (left, right) edges.
+            if length < 10 or (length - 2) % 8:
+                raise DecodeError("tcp_option_bad_length", f"SACK option length {length}")
+            blocks = tuple(
+                (left, right) for left, right in _SACK_BLOCK.iter_unpack(data[i + 2 : end])
+            )
+            out.append(Sack(blocks))
+        else:
+            out.append(UnknownOption(kind, bytes(data[i + 2 : end])))
+        i = end
+    return tuple(out)
+
+
+# --- tcpdump-style text ---------------------------------------------------------------
+
+
+def format_option(o: TCPOption) -> str:
+    """One option as tcpdump prints it inside ``options [...]``."""
+    if isinstance(o, NOP):
+        return "nop"
+    if isinstance(o, EOL):
+        return "eol"
+    if isinstance(o, MSS):
+        return f"mss {o.value}"
+    if isinstance(o, WindowScale):
+        return f"wscale {o.shift}"
+    if isinstance(o, SackPermitted):
+        return "sackOK"
+    if isinstance(o, Timestamps):
+        return f"TS val {o.val} ecr {o.ecr}"
+    if isinstance(o, Sack):
+        return f"sack {len(o.blocks)} " + "".join(f"{{{lo}:{hi}}}" for lo, hi in o.blocks)
+    text = f"unknown-{o.kind}"
+    return f"{text} 0x{o.data.hex()}" if o.data else text
+
+
+def format_options(options: tuple[TCPOption, ...]) -> str:
+    """tcpdump's option list text, e.g. ``mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7``."""
+    return ",".join(format_option(o) for o in options)

@@ -8,11 +8,23 @@ addresses: the stack adds them when it wraps a segment in an IPv4 packet, and th
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from enum import IntFlag
 
-from synack.wire.options import TCPOption, option_mss, option_sack_blocks, option_timestamps
-from synack.wire.options import option_sack_permitted, option_wscale
+from synack.errors import DecodeError, UsageError
+from synack.wire.checksum import internet_checksum, pseudo_header_sum
+from synack.wire.ip import PROTO_TCP
+from synack.wire.options import (
+    TCPOption,
+    decode_options,
+    encode_options,
+    option_mss,
+    option_sack_blocks,
+    option_sack_permitted,
+    option_timestamps,
+    option_wscale,
+)
 
 
 class Flags(IntFlag):
@@ -96,3 +108,112 @@ class TCPSegment:
     @property
     def sack_blocks(self) -> tuple[tuple[int, int], ...]:
         return option_sack_blocks(self.options)
+
+
+# --- wire format (RFC 9293 §3.1) ------------------------------------------------------
+
+# Source port, destination port, sequence number, acknowledgment number, data offset /
+# reserved / control bits, window, checksum, urgent pointer.
+_HEADER = struct.Struct("!HHIIHHHH")
+HEADER_LEN = 20
+MAX_OPTIONS_LEN = 40  # data offset is 4 bits: at most 15 words, 5 of them fixed
+_FLAG_BITS = 0x1FF  # the nine control bits: NS (RFC 3540) in the low bit of byte 12
+_CHECKSUM_AT = 16
+
+
+def encode_tcp(seg: TCPSegment, src_ip: str, dst_ip: str, *, checksum: bool = True) -> bytes:
+    """The segment's wire bytes: header, options (zero-padded), payload.
+
+    The data offset is derived from the options length.  With ``checksum=True`` the
+    checksum is computed over the pseudo-header, header and payload (RFC 9293 §3.1);
+    with ``checksum=False`` ``seg.checksum`` (or 0) is written as is, e.g. to craft a
+    corrupt segment.  Raises :class:`UsageError` for out-of-range fields or more than 40
+    octets of options.
+    """
+    opts = encode_options(seg.options) if seg.options else b""
+    if len(opts) > MAX_OPTIONS_LEN:
+        raise UsageError(f"TCP options take {len(opts)} octets, more than {MAX_OPTIONS_LEN}")
+    offset = (HEADER_LEN + len(opts)) >> 2
+    try:
+        header = _HEADER.pack(
+            seg.src_port,
+            seg.dst_port,
+            seg.seq,
+            seg.ack,
+            (offset << 12) | (int(seg.flags) & _FLAG_BITS),
+            seg.window,
+            0 if checksum or seg.checksum is None else seg.checksum,
+            seg.urgent,
+        )
+    except struct.error as exc:
+        raise UsageError(f"cannot encode TCP segment {seg!r}: {exc}") from exc
+    wire = header + opts + seg.payload
+    if not checksum:
+        return wire
+    initial = pseudo_header_sum(src_ip, dst_ip, PROTO_TCP, len(wire))
+    csum = internet_checksum(wire, initial)
+    return wire[:_CHECKSUM_AT] + csum.to_bytes(2, "big") + wire[_CHECKSUM_AT + 2 :]
+
+
+def decode_tcp(
+    data: bytes, src_ip: str, dst_ip: str, *, verify_checksum: bool = True
+) -> TCPSegment:
+    """Parse a TCP segment (the IP payload, already trimmed to the IP total length).
+
+    Fills ``checksum`` and ``data_offset`` with the values on the wire.  The three
+    reserved bits are ignored (RFC 9293 §3.1: "must be ignored in received segments").
+    Raises :class:`DecodeError`: ``tcp_truncated`` (< 20 octets), ``tcp_bad_data_offset``
+    (offset < 5 words or past the end), ``tcp_bad_checksum``, and the option reasons of
+    :func:`~synack.wire.options.decode_options`.
+    """
+    n = len(data)
+    if n < HEADER_LEN:
+        raise DecodeError("tcp_truncated", f"{n} octets")
+    sport, dport, seq, ack, off_flags, window, csum, urgent = _HEADER.unpack_from(data)
+    offset = off_flags >> 12
+    hlen = offset << 2
+    if offset < 5 or hlen > n:
+        raise DecodeError("tcp_bad_data_offset", f"data offset {offset} with {n} octets")
+    if verify_checksum:
+        initial = pseudo_header_sum(src_ip, dst_ip, PROTO_TCP, n)
+        if internet_checksum(data, initial) != 0:
+            raise DecodeError("tcp_bad_checksum", f"checksum {csum:#06x}")
+    options = decode_options(data[HEADER_LEN:hlen]) if hlen > HEADER_LEN else ()
+    return TCPSegment(
+        src_port=sport,
+        dst_port=dport,
+        seq=seq,
+        ack=ack,
+        flags=Flags(off_flags & _FLAG_BITS),
+        window=window,
+        urgent=urgent,
+        options=options,
+        payload=bytes(data[hlen:]),
+        checksum=csum,
+        data_offset=offset,
+    )
+
+
+# tcpdump's tcp_flag_values table, in its order (print-tcp.c; printed by bittok2str_nosep).
+_FLAG_LETTERS = (
+    (Flags.FIN, "F"),
+    (Flags.SYN, "S"),
+    (Flags.RST, "R"),
+    (Flags.PSH, "P"),
+    (Flags.ACK, "."),
+    (Flags.URG, "U"),
+    (Flags.ECE, "E"),
+    (Flags.CWR, "W"),
+    (Flags.NS, "e"),
+)
+
+
+def format_flags(flags: Flags | int) -> str:
+    """The flags as tcpdump writes them between ``Flags [`` and ``]``.
+
+    E.g. ``S``, ``S.``, ``.``, ``P.``, ``FP.``, ``R.``, ``SEW`` (ECN-setup SYN, RFC 3168
+    §6.1.1); ``none`` when no flag is set.  The brackets are not included.
+    """
+    value = int(flags)
+    text = "".join(letter for bit, letter in _FLAG_LETTERS if value & bit)
+    return text or "none"
