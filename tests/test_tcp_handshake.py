@@ -76,9 +76,9 @@ def test_data_on_the_third_segment_is_accepted():
     a.conn.connect(B_ADDR, 0.0)
     (syn,) = a.flush(0.0)
     (synack,) = b.recv_segment(syn, 0.0, A_ADDR)
-    a.conn.receive_segment(synack, 0.0)
-    a.conn.send(b"GET /", 0.0)
-    (third,) = a.flush(0.0)
+    a.conn.send(b"GET /", 0.0)  # queued in SYN_SENT (RFC 9293 §3.10.2)
+    assert a.flush(0.0) == []
+    (third,) = a.recv_segment(synack, 0.0)
     assert third.flags == A | P and third.payload == b"GET /"
     b.recv_segment(third, 0.0)
     assert b.state is State.ESTABLISHED

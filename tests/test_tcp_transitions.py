@@ -51,7 +51,7 @@ def _closing():
     b.conn.close(1.0)
     (fb,) = b.flush(1.0)
     a.flush(1.0)
-    (ack,) = a.recv_segment(fb, 1.0)
+    a.recv_segment(fb, 1.0)
     return a, b
 
 
@@ -111,13 +111,14 @@ FLOWS = {
         (p := Peer.make(), p.conn.connect(B_ADDR, 0.0))[0]
     ),
     (State.SYN_RECEIVED, Trigger.RCV_ACK_OF_SYN, State.ESTABLISHED): handshake,
-    (State.SYN_RECEIVED, Trigger.CLOSE_SND_FIN, State.FIN_WAIT_1): lambda: _syn_received()
-    .conn.close(0.5),
-    (State.SYN_RECEIVED, Trigger.RCV_RST, State.LISTEN): lambda: (
-        (b := _syn_received()).recv_segment(seg(R, 1001, src=40000, dst=80), 0.1)
+    (State.SYN_RECEIVED, Trigger.CLOSE_SND_FIN, State.FIN_WAIT_1): lambda: (
+        _syn_received().conn.close(0.5)
+    ),
+    (State.SYN_RECEIVED, Trigger.RCV_RST, State.LISTEN): lambda: _syn_received().recv_segment(
+        seg(R, 1001, src=40000, dst=80), 0.1
     ),
     (State.SYN_RECEIVED, Trigger.RCV_RST, State.CLOSED): lambda: (
-        (a := _active_syn_received()).recv_segment(seg(R, 5001), 0.2)
+        _active_syn_received().recv_segment(seg(R, 5001), 0.2)
     ),
     (State.SYN_RECEIVED, Trigger.ABORT, State.CLOSED): lambda: _syn_received().conn.abort(0.5),
     (State.SYN_RECEIVED, Trigger.TIMEOUT, State.CLOSED): lambda: _expire(_syn_received()),
@@ -145,9 +146,7 @@ FLOWS = {
         x[0].recv_segment(x[1].flush(1.0)[0], 1.1),
     ),
     (State.FIN_WAIT_1, Trigger.ABORT, State.CLOSED): lambda: _fin_wait_1()[0].conn.abort(2.0),
-    (State.FIN_WAIT_1, Trigger.TIMEOUT, State.CLOSED): lambda: _expire(
-        _fin_wait_1_short_retries()
-    ),
+    (State.FIN_WAIT_1, Trigger.TIMEOUT, State.CLOSED): lambda: _expire(_fin_wait_1_short_retries()),
     (State.FIN_WAIT_2, Trigger.RCV_FIN, State.TIME_WAIT): _time_wait,
     (State.FIN_WAIT_2, Trigger.RCV_RST, State.CLOSED): lambda: _rst(*_fin_wait_2()),
     (State.FIN_WAIT_2, Trigger.RCV_DATA_AFTER_CLOSE, State.CLOSED): lambda: (
@@ -156,9 +155,7 @@ FLOWS = {
         x[0].recv_segment(x[1].flush(1.0)[0], 1.1),
     ),
     (State.FIN_WAIT_2, Trigger.ABORT, State.CLOSED): lambda: _fin_wait_2()[0].conn.abort(2.0),
-    (State.FIN_WAIT_2, Trigger.FIN_WAIT_2_TIMEOUT, State.CLOSED): lambda: _expire(
-        _fin_wait_2()[0]
-    ),
+    (State.FIN_WAIT_2, Trigger.FIN_WAIT_2_TIMEOUT, State.CLOSED): lambda: _expire(_fin_wait_2()[0]),
     (State.CLOSE_WAIT, Trigger.CLOSE_SND_FIN, State.LAST_ACK): _last_ack,
     (State.CLOSE_WAIT, Trigger.RCV_RST, State.CLOSED): lambda: _rst(*_close_wait()),
     (State.CLOSE_WAIT, Trigger.ABORT, State.CLOSED): lambda: _close_wait()[0].conn.abort(2.0),
@@ -189,7 +186,7 @@ FLOWS = {
 
 
 def _fin_wait_1_short_retries():
-    a, b = handshake(retries2=2)
+    a, _ = handshake(retries2=2)
     a.conn.close(1.0)
     a.flush(1.0)
     return a

@@ -52,9 +52,9 @@ class Listener:
     def on_state(self, host: Host, handle: TcpHandle, event: ev.StateChanged) -> None:
         """Move a child between the queues as its state changes."""
         conn = handle.conn
-        if event.old is State.SYN_RECEIVED or event.new is State.CLOSED:
-            if conn in self.syn_queue:
-                self.syn_queue.remove(conn)
+        leaving = event.old is State.SYN_RECEIVED or event.new is State.CLOSED
+        if leaving and conn in self.syn_queue:
+            self.syn_queue.remove(conn)
         if event.new is State.ESTABLISHED and event.old is State.SYN_RECEIVED:
             handle.listener = None
             if self.on_accept is not None:

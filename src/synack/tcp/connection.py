@@ -158,9 +158,9 @@ class Connection:
             self._count("PassiveOpens")
         if old in (State.SYN_SENT, State.SYN_RECEIVED) and new in (State.CLOSED, State.LISTEN):
             self._count("AttemptFails")
-        if old in (State.ESTABLISHED, State.CLOSE_WAIT) and new is State.CLOSED:
-            if trigger in (Trigger.RCV_RST, Trigger.ABORT):
-                self._count("EstabResets")
+        reset = trigger in (Trigger.RCV_RST, Trigger.ABORT)
+        if reset and old in (State.ESTABLISHED, State.CLOSE_WAIT) and new is State.CLOSED:
+            self._count("EstabResets")
         was = old in (State.ESTABLISHED, State.CLOSE_WAIT)
         now_in = new in (State.ESTABLISHED, State.CLOSE_WAIT)
         if now_in and not was:
@@ -642,7 +642,11 @@ class Connection:
             self._init_cwnd()
             self._syn_retries = 0
             self._set_state(Trigger.RCV_SYN_ACK)
-            self._ack_pending = True  # the ACK goes out at once unless data rides on it
+            if len(self.sndbuf):
+                # Data queued in SYN_SENT (RFC 9293 §3.10.2) rides on the third segment.
+                self._ack_pending = True
+            else:
+                self._send_ack(now)  # Linux acknowledges the SYN-ACK at once
         else:
             # Simultaneous open: SYN_RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
             self.snd_wnd = seg.window

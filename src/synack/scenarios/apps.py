@@ -1,0 +1,106 @@
+"""Small applications the scenarios run on their hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from synack.scenarios.testbed import Testbed
+from synack.stack.host import Host
+from synack.stack.socket import TcpHandle
+from synack.tcp import events as ev
+
+
+@dataclass
+class Server:
+    """Listens on a port; answers each request with ``reply``; closes its side
+    ``close_after`` seconds after the peer's FIN (0: at once, merging ACK and FIN;
+    None: never, leaving the connection in CLOSE_WAIT)."""
+
+    tb: Testbed
+    port: int = 80
+    reply: bytes | None = None
+    close_after: float | None = 0.0
+    received: bytearray = field(default_factory=bytearray)
+    handles: list[TcpHandle] = field(default_factory=list)
+    on_connection: Callable[[TcpHandle], None] | None = None
+
+    def start(self, host: Host | None = None, iss: int | None = None) -> Server:
+        (host or self.tb.server).listen(self.port, on_accept=self._accept, iss=iss)
+        return self
+
+    def _accept(self, h: TcpHandle) -> None:
+        self.handles.append(h)
+        h.on_event = self._event
+        if self.on_connection is not None:
+            self.on_connection(h)
+
+    def _event(self, h: TcpHandle, e: ev.Event) -> None:
+        if isinstance(e, ev.DataReceived):
+            data = h.recv()
+            self.received += data
+            if data and self.reply is not None:
+                h.send(self.reply)
+        elif isinstance(e, ev.PeerClosed):
+            if self.close_after == 0.0:
+                h.close()
+            elif self.close_after is not None:
+                self.tb.sim.call_later(self.close_after, h.close)
+
+
+@dataclass
+class Client:
+    """Connects; sends ``request`` once connected; closes ``close_after`` seconds after
+    the reply (or after connecting, if no reply is expected)."""
+
+    tb: Testbed
+    port: int = 80
+    request: bytes | None = None
+    expect_reply: bool = True
+    close_after: float | None = 0.0
+    shutdown_after_request: bool = False
+    send_early: bool = False  # write the request in SYN_SENT, before the handshake ends
+    local_port: int | None = None
+    iss: int | None = None
+    received: bytearray = field(default_factory=bytearray)
+    handle: TcpHandle | None = None
+    error: str | None = None
+
+    def start(self, at: float = 0.0) -> Client:
+        self.tb.at(at, self._connect)
+        return self
+
+    def start_now(self) -> None:
+        self._connect()
+
+    def _connect(self) -> None:
+        self.handle = self.tb.client.connect(
+            self.tb.server.ip, self.port, local_port=self.local_port, iss=self.iss
+        )
+        self.handle.on_event = self._event
+        if self.send_early and self.request is not None:
+            self.handle.send(self.request)
+
+    def _close_later(self, h: TcpHandle) -> None:
+        if self.close_after == 0.0:
+            h.close()
+        elif self.close_after is not None:
+            self.tb.sim.call_later(self.close_after, h.close)
+
+    def _event(self, h: TcpHandle, e: ev.Event) -> None:
+        if isinstance(e, ev.Connected):
+            if self.request is not None and not self.send_early:
+                h.send(self.request)
+                if self.shutdown_after_request:
+                    h.shutdown()
+            if not self.expect_reply:
+                self._close_later(h)
+        elif isinstance(e, ev.DataReceived):
+            data = h.recv()
+            self.received += data
+            if data and self.expect_reply and not self.shutdown_after_request:
+                self._close_later(h)
+        elif isinstance(e, ev.PeerClosed) and self.shutdown_after_request:
+            h.close()
+        elif isinstance(e, ev.ConnectionError):
+            self.error = e.reason
