@@ -17,7 +17,7 @@ fi
 python -m pip install -q --disable-pip-version-check -e '.[test]'
 
 echo "== ruff =="
-python -m ruff check src tests benchmarks
+python -m ruff check src tests
 echo "== mypy =="
 python -m mypy
 echo "== pytest =="

@@ -55,7 +55,7 @@ def test_refused_connect_reports_econnrefused():
 def test_wraparound_data_crosses_two_to_the_32():
     r = by_name("wraparound").run()
     data = [(e, _tcp(e)) for e in r.recorder.packets("send") if _tcp(e).payload]
-    (c_evt, c_seg), (s_evt, s_seg) = data
+    (_, c_seg), (_, s_seg) = data
     assert c_seg.seq == 2**32 - 4 and (c_seg.seq + len(c_seg.payload)) > 2**32
     assert s_seg.seq == 2**32 - 9 and (s_seg.seq + len(s_seg.payload)) > 2**32
     fins = [s for _, s in ((e, _tcp(e)) for e in r.recorder.packets("send")) if s.fin]

@@ -21,6 +21,7 @@ class Server:
     port: int = 80
     reply: bytes | None = None
     close_after: float | None = 0.0
+    request_size: int | None = None  # reply once this many bytes arrived (default: any)
     received: bytearray = field(default_factory=bytearray)
     handles: list[TcpHandle] = field(default_factory=list)
     on_connection: Callable[[TcpHandle], None] | None = None
@@ -38,8 +39,10 @@ class Server:
     def _event(self, h: TcpHandle, e: ev.Event) -> None:
         if isinstance(e, ev.DataReceived):
             data = h.recv()
+            before = len(self.received)
             self.received += data
-            if data and self.reply is not None:
+            want = self.request_size or 1
+            if data and self.reply is not None and before < want <= len(self.received):
                 h.send(self.reply)
         elif isinstance(e, ev.PeerClosed):
             if self.close_after == 0.0:
@@ -59,6 +62,7 @@ class Client:
     expect_reply: bool = True
     close_after: float | None = 0.0
     shutdown_after_request: bool = False
+    expect_bytes: int | None = None  # close only once this many bytes have arrived
     send_early: bool = False  # write the request in SYN_SENT, before the handshake ends
     local_port: int | None = None
     iss: int | None = None
@@ -98,7 +102,8 @@ class Client:
         elif isinstance(e, ev.DataReceived):
             data = h.recv()
             self.received += data
-            if data and self.expect_reply and not self.shutdown_after_request:
+            enough = self.expect_bytes is None or len(self.received) >= self.expect_bytes
+            if data and enough and self.expect_reply and not self.shutdown_after_request:
                 self._close_later(h)
         elif isinstance(e, ev.PeerClosed) and self.shutdown_after_request:
             h.close()

@@ -47,7 +47,8 @@ class Listener:
         self.closed = False
 
     def has_room(self) -> bool:
-        return len(self.syn_queue) < self.backlog and len(self.accept_queue) <= self.backlog
+        queued = len(self.syn_queue) + len(self.accept_queue)
+        return queued <= self.backlog and len(self.accept_queue) <= self.backlog
 
     def on_state(self, host: Host, handle: TcpHandle, event: ev.StateChanged) -> None:
         """Move a child between the queues as its state changes."""
