@@ -1,26 +1,41 @@
-"""A point-to-point link between two endpoints of the simulated network."""
+"""A point-to-point link between two endpoints of the simulated network.
+
+Each direction has its own :class:`~synack.link.impairment.Impairment` (delay,
+bandwidth, loss, ...).  An endpoint sends by calling the transmitter the link gave it;
+the link reports every packet to its observers as a ``send`` event, then either a
+``drop`` event (same ``packet_id``, with the reason) right away, or -- at each copy's
+arrival time -- a ``deliver`` event followed by the peer's ``receive_packet``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Protocol
 
 from synack.link.impairment import Impairment, ImpairmentConfig
 from synack.sim.engine import Simulator
-from synack.trace.events import Observer, PacketEvent, TraceEvent
+from synack.trace.events import Observer, PacketEvent
+
+__all__ = ["Endpoint", "Link"]
 
 
 class Endpoint(Protocol):
-    name: str
+    """Anything that can sit at one end of a link (a host, a router, a test sink)."""
+
+    @property
+    def name(self) -> str: ...
 
     def receive_packet(self, data: bytes) -> None: ...
 
 
 class Link:
-    """Two endpoints; each direction has its own :class:`Impairment`.
+    """Two endpoints joined by two independently impaired directions.
 
-    Every packet handed to a transmitter is reported to the observers as ``send``, then
-    as ``drop`` (with the reason) or, at arrival, ``deliver`` (once per copy).
+    ``config`` applies to a -> b and, unless ``config_ba`` is given, also to b -> a (the
+    two directions still keep separate queues and random streams; a stateful drop
+    predicate in a shared config is shared, though).  ``observers`` is used as is, not
+    copied, so a :class:`~synack.sim.network.Network` can add observers later.
     """
 
     def __init__(
@@ -33,57 +48,76 @@ class Link:
         config_ba: ImpairmentConfig | None = None,
         observers: list[Observer] | None = None,
     ) -> None:
+        if a.name == b.name:
+            raise ValueError(f"a link joins two differently named endpoints, not {a.name!r} twice")
         self.sim = sim
         self.a = a
         self.b = b
         self.observers: list[Observer] = observers if observers is not None else []
-        cfg_ab = config or ImpairmentConfig()
-        cfg_ba = config_ba or cfg_ab
+        cfg_ab = config if config is not None else ImpairmentConfig()
+        cfg_ba = config_ba if config_ba is not None else cfg_ab
         self._dir = {
             a.name: Impairment(cfg_ab, sim.child_rng(f"link-{a.name}-{b.name}")),
             b.name: Impairment(cfg_ba, sim.child_rng(f"link-{b.name}-{a.name}")),
         }
-        if a.name == b.name:
-            raise ValueError("a link joins two different endpoints")
 
-    def _emit(self, event: TraceEvent) -> None:
-        for obs in self.observers:
-            obs(event)
-
-    def set_config(self, direction_from: str, config: ImpairmentConfig) -> None:
-        """Change the impairments of the direction leaving ``direction_from``."""
-        self._dir[direction_from].config = config
+    def impairment(self, direction_from: str) -> Impairment:
+        """The impairment state of the direction leaving the endpoint so named."""
+        try:
+            return self._dir[direction_from]
+        except KeyError:
+            raise ValueError(f"{direction_from!r} is not an endpoint of this link") from None
 
     def config(self, direction_from: str) -> ImpairmentConfig:
-        return self._dir[direction_from].config
+        """The current config of the direction leaving ``direction_from``."""
+        return self.impairment(direction_from).config
+
+    def set_config(self, direction_from: str, config: ImpairmentConfig) -> None:
+        """Change the impairments of the direction leaving ``direction_from`` from now on.
+
+        Packets already in flight keep their delivery times; the queue carries over.
+        """
+        self.impairment(direction_from).config = config
+
+    def peer(self, endpoint: Endpoint) -> Endpoint:
+        """The endpoint at the other end from ``endpoint``."""
+        if endpoint is self.a:
+            return self.b
+        if endpoint is self.b:
+            return self.a
+        raise ValueError(f"{endpoint.name!r} is not on this link")
 
     def transmitter(self, endpoint: Endpoint) -> Callable[[bytes], None]:
-        if endpoint is self.a:
-            src, dst = self.a, self.b
-        elif endpoint is self.b:
-            src, dst = self.b, self.a
-        else:
-            raise ValueError(f"{endpoint.name} is not on this link")
-        imp = self._dir[src.name]
+        """The callable ``endpoint`` sends a whole IPv4 packet with."""
+        dst = self.peer(endpoint)
+        src_name, dst_name = endpoint.name, dst.name
+        imp = self._dir[src_name]
         sim = self.sim
+        observers = self.observers
 
         def transmit(data: bytes) -> None:
             pid = sim.next_packet_id()
             now = sim.now
-            self._emit(PacketEvent(now, "send", src.name, dst.name, data, pid))
-            result = imp.offer(data, now, src.name, dst.name)
+            if observers:
+                _emit(observers, PacketEvent(now, "send", src_name, dst_name, data, pid))
+            result = imp.offer(data, now, src_name, dst_name)
             if isinstance(result, str):
-                self._emit(PacketEvent(now, "drop", src.name, dst.name, data, pid, result))
+                if observers:
+                    event = PacketEvent(now, "drop", src_name, dst_name, data, pid, result)
+                    _emit(observers, event)
                 return
             for when, copy in result:
-                sim.call_at(when, _deliver(self, src.name, dst, copy, pid))
+                sim.call_at(when, partial(self._deliver, src_name, dst, copy, pid))
 
         return transmit
 
-
-def _deliver(link: Link, src: str, dst: Endpoint, data: bytes, pid: int) -> Callable[[], None]:
-    def run() -> None:
-        link._emit(PacketEvent(link.sim.now, "deliver", src, dst.name, data, pid))
+    def _deliver(self, src_name: str, dst: Endpoint, data: bytes, pid: int) -> None:
+        if self.observers:
+            event = PacketEvent(self.sim.now, "deliver", src_name, dst.name, data, pid)
+            _emit(self.observers, event)
         dst.receive_packet(data)
 
-    return run
+
+def _emit(observers: list[Observer], event: PacketEvent) -> None:
+    for observer in observers:
+        observer(event)
