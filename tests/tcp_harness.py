@@ -64,6 +64,13 @@ class Peer:
         self.conn.receive_segment(seg, now, src)
         return self.flush(now)
 
+    def recv_ack(self, seg: TCPSegment, now: float) -> list[TCPSegment]:
+        """Receive, and if the answer is a delayed ACK, let the delayed-ACK timer run."""
+        out = self.recv_segment(seg, now)
+        if not out and self.conn.acks.deadline is not None:
+            out = self.timer(self.conn.acks.deadline)
+        return out
+
     def timer(self, now: float) -> list[TCPSegment]:
         self.conn.handle_timer(now)
         return self.flush(now)

@@ -34,7 +34,7 @@ def _fin_wait_1():
 
 def _fin_wait_2():
     a, b, fin = _fin_wait_1()
-    (ack,) = b.recv_segment(fin, 1.0)
+    (ack,) = b.recv_ack(fin, 1.0)
     a.recv_segment(ack, 1.0)
     return a, b
 
@@ -151,8 +151,8 @@ FLOWS = {
     (State.FIN_WAIT_2, Trigger.RCV_RST, State.CLOSED): lambda: _rst(*_fin_wait_2()),
     (State.FIN_WAIT_2, Trigger.RCV_DATA_AFTER_CLOSE, State.CLOSED): lambda: (
         (x := _fin_wait_2()),
-        x[1].conn.send(b"late", 1.0),
-        x[0].recv_segment(x[1].flush(1.0)[0], 1.1),
+        x[1].conn.send(b"late", 2.0),
+        x[0].recv_segment(x[1].flush(2.0)[0], 2.1),
     ),
     (State.FIN_WAIT_2, Trigger.ABORT, State.CLOSED): lambda: _fin_wait_2()[0].conn.abort(2.0),
     (State.FIN_WAIT_2, Trigger.FIN_WAIT_2_TIMEOUT, State.CLOSED): lambda: _expire(_fin_wait_2()[0]),

@@ -19,9 +19,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from synack.errors import DecodeError
+from synack.stack.icmp import IcmpLayer
 from synack.stack.listener import Listener
 from synack.stack.ports import PortAllocator
 from synack.stack.socket import TcpHandle
+from synack.stack.udp import UdpLayer
 from synack.tcp import events as ev
 from synack.tcp.config import TCPConfig
 from synack.tcp.connection import Connection
@@ -29,7 +31,7 @@ from synack.tcp.reset import reset_for_closed, reset_for_listen
 from synack.tcp.seq import seq_gt
 from synack.tcp.states import State
 from synack.trace.events import Note, Observer, StateChange, TraceEvent
-from synack.wire.ip import PROTO_TCP, IPv4Packet, decode_ipv4, encode_ipv4
+from synack.wire.ip import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, encode_ipv4
 from synack.wire.tcp import TCPSegment, decode_tcp, encode_tcp
 
 FourTuple = tuple[int, str, int]  # (local port, remote ip, remote port); local ip is ours
@@ -73,6 +75,9 @@ class Host:
         self._tick = itertools.count()
         self._busy: set[Connection] = set()
         self._ident = 0
+        # The protocols beside TCP (synack.stack.udp, synack.stack.icmp).
+        self.udp = UdpLayer(self)
+        self.icmp = IcmpLayer(self)
 
     # ------------------------------------------------------------------------------
     # Wiring
@@ -115,8 +120,13 @@ class Host:
             self._receive_other(pkt)
 
     def _receive_other(self, pkt: IPv4Packet) -> None:
-        """Protocols other than TCP: counted and dropped (UDP and ICMP come later)."""
-        self.drop("ip_unknown_protocol")
+        """UDP and ICMP go to their layers; other protocols are counted and dropped."""
+        if pkt.protocol == PROTO_UDP:
+            self.udp.receive(pkt)
+        elif pkt.protocol == PROTO_ICMP:
+            self.icmp.receive(pkt)
+        else:
+            self.drop("ip_unknown_protocol")
 
     def _receive_tcp(self, pkt: IPv4Packet) -> None:
         try:
@@ -128,6 +138,7 @@ class Host:
             self.drop(e.reason)
             return
         self.counters["InSegs"] += 1
+        seg.ip_ecn = pkt.tos & 0b11
         key = (seg.dst_port, pkt.src, seg.src_port)
         conn = self.connections.get(key)
         now = self.clock()
@@ -209,7 +220,14 @@ class Host:
             return
         self._ident = (self._ident + 1) & 0xFFFF
         data = encode_ipv4(
-            IPv4Packet(self.ip, dst, PROTO_TCP, encode_tcp(seg, self.ip, dst), ident=self._ident)
+            IPv4Packet(
+                self.ip,
+                dst,
+                PROTO_TCP,
+                encode_tcp(seg, self.ip, dst),
+                ident=self._ident,
+                tos=seg.ip_ecn,
+            )
         )
         self.transmit(data)
 

@@ -42,6 +42,27 @@ class TCPConfig:
     time_wait: float = 60.0  # 2MSL; Linux TCP_TIMEWAIT_LEN = 60 s (RFC 9293 §3.4.2: MSL 2 min)
     fin_timeout: float = 60.0  # Linux net.ipv4.tcp_fin_timeout (orphan FIN_WAIT_2)
 
+    # --- data transfer (RFC 9293 §3.8, RFC 5681, RFC 3168) ---------------------------
+    #: Congestion control by name, like Linux's net.ipv4.tcp_congestion_control.
+    congestion: str = "cubic"
+    #: TCP_NODELAY: turn Nagle's algorithm off (RFC 9293 §3.7.4).
+    nodelay: bool = False
+    #: net.ipv4.tcp_ecn: 0 off, 1 request on active opens and accept, 2 accept only (Linux).
+    ecn: int = 2
+    #: net.ipv4.tcp_slow_start_after_idle (RFC 5681 §4.1).
+    slow_start_after_idle: bool = True
+    #: Delayed-ACK timeout (Linux TCP_DELACK_MIN = 40 ms).
+    delack: float = 0.04
+    #: net.ipv4.tcp_dsack (RFC 2883).
+    dsack: bool = True
+    #: Keepalive (RFC 9293 §3.8.4; SO_KEEPALIVE, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, Linux
+    #: tcp_keepalive_time 7200 s, tcp_keepalive_intvl 75 s, tcp_keepalive_probes 9).
+    keepalive: bool = False
+    keepidle: float = 7200.0
+    keepintvl: float = 75.0
+    keepcnt: int = 9
+    #: PAWS (RFC 7323 §5) is applied whenever timestamps are in use.
+
     # --- RFC 5961 ----------------------------------------------------------------------
     #: Minimum interval between challenge ACKs on one connection (RFC 5961 §7;
     #: Linux net.ipv4.tcp_invalid_ratelimit = 500 ms).

@@ -30,16 +30,11 @@ only make the transitions listed in :data:`synack.tcp.states.TRANSITIONS`.
 from __future__ import annotations
 
 import errno as errnos
-from collections import deque
-from collections.abc import MutableMapping
 
 from synack.tcp import events as ev
-from synack.tcp.config import TCPConfig
-from synack.tcp.handshake import Agreement, Offer, agree, syn_options
+from synack.tcp.ackinput import AckInput
+from synack.tcp.handshake import Offer, agree, syn_options
 from synack.tcp.isn import rfc6528_isn, ts_offset
-from synack.tcp.receiver import ReceiveBuffer
-from synack.tcp.rto import RTOEstimator
-from synack.tcp.sender import SendBuffer
 from synack.tcp.seq import (
     MASK,
     seq_add,
@@ -50,227 +45,16 @@ from synack.tcp.seq import (
     seq_lt,
     seq_sub,
 )
-from synack.tcp.states import SYNCHRONIZED, State, Trigger, lookup
-from synack.wire.options import NOP, TCPOption, Timestamps
+from synack.tcp.states import SYNCHRONIZED, State, Trigger
+from synack.tcp.tcb import CE, TCB, A, Address, S
+from synack.tcp.timers import Timers
 from synack.wire.tcp import Flags, TCPSegment
 
-Address = tuple[str, int]
-Counters = MutableMapping[str, int]
-
-A, S, F, R, P = Flags.ACK, Flags.SYN, Flags.FIN, Flags.RST, Flags.PSH
-#: States in which our send side may still carry data or a FIN.
-_SENDING = frozenset(
-    {State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK}
-)
+__all__ = ["TCB", "Address", "Connection"]
 
 
-class Connection:
+class Connection(Timers, AckInput):
     """A TCP connection: all eleven states, driven by segments, user calls and timers."""
-
-    def __init__(
-        self,
-        local: Address,
-        *,
-        config: TCPConfig | None = None,
-        secret: bytes = b"synack",
-        counters: Counters | None = None,
-        name: str = "",
-    ) -> None:
-        self.config = config or TCPConfig()
-        self.local = local
-        self.remote: Address | None = None
-        self.name = name
-        self._secret = secret
-        self.counters: Counters = counters if counters is not None else {}
-        self.state = State.CLOSED
-        self._events: deque[ev.Event] = deque()
-        self._out: list[TCPSegment] = []
-        #: True when created by a listener for one SYN (Linux's child socket): on RST in
-        #: SYN_RECEIVED it is deleted instead of going back to LISTEN.
-        self.listener_child = False
-        self._passive = False
-        self._forced_iss: int | None = None
-        self._peer_offer: Offer | None = None
-
-        # Send sequence variables (RFC 9293 §3.3.1).
-        self.iss = 0
-        self.snd_una = 0
-        self.snd_nxt = 0
-        self.snd_max = 0  # highest sequence number sent so far (+1)
-        self.snd_wnd = 0
-        self.snd_wl1 = 0
-        self.snd_wl2 = 0
-        self.max_snd_wnd = 0  # RFC 5961 §5.2 MAX.SND.WND
-        # Receive sequence variables.
-        self.irs = 0
-        self.rcv_nxt = 0
-        self._rcv_adv = 0  # right edge of the window we last announced (RCV.NXT + RCV.WND)
-        self.agreement: Agreement | None = None
-
-        self.sndbuf = SendBuffer(self.config.sndbuf)
-        self.rcvbuf = ReceiveBuffer(self.config.rcvbuf)
-        self.rto = RTOEstimator(self.config.rto_initial, self.config.rto_min, self.config.rto_max)
-        self.cwnd = 0
-        self.ssthresh = 1 << 30
-
-        self._fin_queued = False  # the user shut down the write side
-        self._fin_seq: int | None = None  # sequence number of our FIN once it is queued
-        self._orphan = False  # close() was called: nobody reads any more
-        self._read_closed = False  # SHUT_RD
-        self._peer_fin = False  # the peer's FIN was received (in order)
-        self._ack_pending = False
-        self._syn_retries = 0
-        self.retransmits = 0  # consecutive RTO expiries without progress
-        self.total_retrans = 0
-        self._rto_deadline: float | None = None
-        self._tw_deadline: float | None = None
-        self._fw2_deadline: float | None = None
-        self._timed: tuple[int, float] | None = None  # (end seq, send time) for Karn RTT
-        self._ts_offset = 0
-        self.ts_recent = 0
-        self._last_ack_sent = 0
-        self._last_challenge = -1e18
-        self.error: int | None = None
-
-    # ------------------------------------------------------------------------------
-    # Small helpers
-    # ------------------------------------------------------------------------------
-
-    def __repr__(self) -> str:
-        return f"<Connection {self.describe()} {self.state}>"
-
-    def describe(self) -> str:
-        r = f"{self.remote[0]}:{self.remote[1]}" if self.remote else "*:*"
-        return f"{self.local[0]}:{self.local[1]} > {r}"
-
-    def _count(self, name: str, n: int = 1) -> None:
-        self.counters[name] = self.counters.get(name, 0) + n
-
-    def _set_state(self, trigger: Trigger, prefer: State | None = None) -> None:
-        """Make one transition of the table (RFC 9293 §3.3.2)."""
-        old = self.state
-        new = lookup(old, trigger, prefer)
-        self.state = new
-        # MIB counters as RFC 1213 / Linux define them.
-        if new is State.SYN_SENT:
-            self._count("ActiveOpens")
-        elif old is State.LISTEN and new is State.SYN_RECEIVED:
-            self._count("PassiveOpens")
-        if old in (State.SYN_SENT, State.SYN_RECEIVED) and new in (State.CLOSED, State.LISTEN):
-            self._count("AttemptFails")
-        reset = trigger in (Trigger.RCV_RST, Trigger.ABORT)
-        if reset and old in (State.ESTABLISHED, State.CLOSE_WAIT) and new is State.CLOSED:
-            self._count("EstabResets")
-        was = old in (State.ESTABLISHED, State.CLOSE_WAIT)
-        now_in = new in (State.ESTABLISHED, State.CLOSE_WAIT)
-        if now_in and not was:
-            self._count("CurrEstab")
-        elif was and not now_in:
-            self._count("CurrEstab", -1)
-        self._events.append(ev.StateChanged(old, new, trigger))
-        if new is State.ESTABLISHED:
-            self._events.append(ev.Connected())
-        if new is State.CLOSED:
-            self._rto_deadline = self._tw_deadline = self._fw2_deadline = None
-            self._ack_pending = False
-            self._events.append(ev.Closed())
-
-    def _fail(self, code: int, reason: str, trigger: Trigger) -> None:
-        self.error = code
-        self._events.append(ev.ConnectionError(code, reason))
-        self._set_state(trigger, prefer=State.CLOSED)
-
-    def _ts_now(self, now: float) -> int:
-        """TSval: a millisecond clock with a per-connection offset (RFC 7323 §5.4)."""
-        return (int(now * 1000) + self._ts_offset) & MASK
-
-    @property
-    def eff_mss(self) -> int:
-        """Largest payload per segment: the peer's MSS less our TCP options (RFC 9293 §3.7.1)."""
-        a = self.agreement
-        if a is None:
-            return self.config.default_peer_mss
-        mss = min(a.peer_mss, self.config.mss)
-        return max(mss - (12 if a.timestamps else 0), 1)
-
-    def _rcv_window(self, syn: bool = False) -> int:
-        """The window to announce: free buffer space, never shrinking the right edge we
-        announced before (RFC 9293 §3.8.6.2.2, RFC 7323 §2.4)."""
-        free = min(self.rcvbuf.free, self.config.initial_rcv_wnd, self.config.rcvbuf)
-        shift = self.agreement.rcv_wscale if self.agreement and not syn else 0
-        free = (free >> shift) << shift
-        promised = seq_sub(self._rcv_adv, self.rcv_nxt)
-        return max(free, promised, 0)
-
-    def _window_field(self, window: int, syn: bool) -> int:
-        if syn:  # RFC 7323 §2.2: the window in a SYN or SYN-ACK is never scaled
-            return min(window, 0xFFFF)
-        shift = self.agreement.rcv_wscale if self.agreement else 0
-        return min(window >> shift, 0xFFFF)
-
-    def _options(self, now: float) -> tuple[TCPOption, ...]:
-        if self.agreement and self.agreement.timestamps:
-            # RFC 7323 §3.2 (Linux's layout: nop,nop,TS on every non-SYN segment).
-            return (NOP(), NOP(), Timestamps(self._ts_now(now), self.ts_recent))
-        return ()
-
-    def _emit(
-        self,
-        now: float,
-        flags: Flags,
-        seq: int,
-        payload: bytes = b"",
-        *,
-        options: tuple[TCPOption, ...] | None = None,
-        retrans: bool = False,
-    ) -> TCPSegment:
-        assert self.remote is not None
-        if retrans:
-            self._count("RetransSegs")
-            self.total_retrans += 1
-        else:
-            self._count("OutSegs")
-        syn = bool(flags & S)
-        wnd = self._rcv_window(syn)
-        if flags & A:
-            self._rcv_adv = seq_add(self.rcv_nxt, wnd)
-            self._last_ack_sent = self.rcv_nxt
-            self._ack_pending = False
-        seg = TCPSegment(
-            src_port=self.local[1],
-            dst_port=self.remote[1],
-            seq=seq,
-            ack=self.rcv_nxt if flags & A else 0,
-            flags=flags,
-            window=self._window_field(wnd, syn),
-            options=self._options(now) if options is None else options,
-            payload=payload,
-        )
-        self._out.append(seg)
-        return seg
-
-    def _send_ack(self, now: float) -> None:
-        """<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4)."""
-        self._emit(now, A, self.snd_nxt)
-
-    def _challenge_ack(self, now: float) -> None:
-        """A challenge ACK, rate-limited per connection (RFC 5961 §3.2, §4.2, §7)."""
-        if now - self._last_challenge < self.config.challenge_ack_interval:
-            self._count("TCPChallengeACKLimited")
-            return
-        self._last_challenge = now
-        self._count("TCPChallengeACK")
-        self._send_ack(now)
-
-    def _send_rst(self, now: float, seq: int) -> None:
-        """<SEQ=seq><CTL=RST> for our side of the connection (RFC 9293 §3.10.5)."""
-        assert self.remote is not None
-        self._count("OutRsts")
-        self._count("OutSegs")
-        self._out.append(TCPSegment(self.local[1], self.remote[1], seq, 0, R, 0, options=()))
-
-    def _start_rto(self, now: float) -> None:
-        self._rto_deadline = now + self.rto.rto
 
     # ------------------------------------------------------------------------------
     # User calls (RFC 9293 §3.10.1 - §3.10.6)
@@ -321,14 +105,22 @@ class Connection:
         self._passive = True
         self.listener_child = True
 
+    _ecn_requested = False
+
     def _send_syn(self, now: float, retrans: bool = False) -> None:
         opts = syn_options(self.config, self._ts_now(now))
-        self._emit(now, S, self.iss, options=opts, retrans=retrans)
+        flags = S
+        if self.config.ecn == 1:
+            # RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR set.
+            self._ecn_requested = True
+            flags |= Flags.ECE | Flags.CWR
+        self._emit(now, flags, self.iss, options=opts, retrans=retrans)
 
     def _send_syn_ack(self, now: float, retrans: bool = False) -> None:
         assert self._peer_offer is not None
         opts = syn_options(self.config, self._ts_now(now), self.ts_recent, self._peer_offer)
-        self._emit(now, S | A, self.iss, options=opts, retrans=retrans)
+        flags = S | A | (Flags.ECE if self.ecn_ok else Flags(0))  # ECN-setup SYN-ACK
+        self._emit(now, flags, self.iss, options=opts, retrans=retrans)
 
     def send(self, data: bytes, now: float) -> int:
         """SEND (RFC 9293 §3.10.2): queue bytes; returns how many fit in the send buffer."""
@@ -345,12 +137,12 @@ class Connection:
         Reading opens the window; a window update is sent when it grew by at least one
         MSS or half the buffer (receiver SWS avoidance, RFC 9293 §3.8.6.2.2).
         """
-        before = self._rcv_window()
         data = self.rcvbuf.read(max_bytes)
         if data and self.state in (State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2):
-            grown = self._rcv_window() - before
+            promised = max(seq_sub(self._rcv_adv, self.rcv_nxt), 0)
+            grown = self._rcv_window() - promised
             if grown >= min(self.eff_mss, self.config.rcvbuf // 2):
-                self._ack_pending = True
+                self._ack_pending = True  # window update
         return data
 
     @property
@@ -422,6 +214,7 @@ class Connection:
             self._send_rst(now, self.snd_nxt)
         self.sndbuf.clear()
         self.rcvbuf.clear()
+        self.board.clear()
         self._set_state(Trigger.ABORT)
 
     # ------------------------------------------------------------------------------
@@ -431,135 +224,6 @@ class Connection:
     def next_event(self) -> ev.Event | None:
         return self._events.popleft() if self._events else None
 
-    def segments_to_send(self, now: float) -> list[TCPSegment]:
-        """Segments to transmit now: control segments already made, then data/FIN, then
-        a pure ACK if one is still owed."""
-        if self.state in _SENDING:
-            self._transmit(now)
-        if self._ack_pending and self.state in SYNCHRONIZED:
-            self._send_ack(now)
-        self._ack_pending = False
-        out, self._out = self._out, []
-        return out
-
-    def _flight_limit(self) -> int:
-        return min(self.snd_wnd, self.cwnd)
-
-    def _transmit(self, now: float, limit: int | None = None, probe: bool = False) -> int:
-        """Send new (or, after an RTO, resent) data and the FIN within the windows
-        (RFC 9293 §3.8.6; RFC 5681 §3.1 for cwnd).  Returns the number of segments."""
-        sent = 0
-        mss = self.eff_mss
-        wnd_end = seq_add(self.snd_una, self._flight_limit())
-        while limit is None or sent < limit:
-            avail = self.sndbuf.available_from(self.snd_nxt)
-            room = seq_sub(wnd_end, self.snd_nxt)
-            if probe:
-                room = max(room, 1)  # a zero-window probe carries one byte (RFC 9293 §3.8.6.1)
-            n = max(min(avail, mss, room), 0)
-            fin = (
-                self._fin_seq is not None
-                and n == avail
-                and seq_add(self.snd_nxt, n) == self._fin_seq
-            )
-            if n == 0 and not fin:
-                break
-            if n == 0 and fin and room < 0:
-                break
-            payload = self.sndbuf.slice(self.snd_nxt, n)
-            flags = A
-            if n and n == avail:
-                flags |= P  # PSH on the last segment of what the user wrote (RFC 9293 §3.9.1.2)
-            if fin:
-                flags |= F
-            retrans = seq_lt(self.snd_nxt, self.snd_max)
-            self._emit(now, flags, self.snd_nxt, payload, retrans=retrans)
-            end = seq_add(self.snd_nxt, n + (1 if fin else 0))
-            if not retrans and self._timed is None:
-                self._timed = (end, now)
-            self.snd_nxt = end
-            if seq_gt(end, self.snd_max):
-                self.snd_max = end
-            if self._rto_deadline is None:
-                self._start_rto(now)  # RFC 6298 §5.1
-            sent += 1
-            if fin:
-                break
-        return sent
-
-    # ------------------------------------------------------------------------------
-    # Timers (RFC 6298 §5, RFC 9293 §3.8.1, §3.10.8)
-    # ------------------------------------------------------------------------------
-
-    def get_timer(self) -> float | None:
-        deadlines = [
-            d for d in (self._rto_deadline, self._tw_deadline, self._fw2_deadline) if d is not None
-        ]
-        return min(deadlines) if deadlines else None
-
-    def handle_timer(self, now: float) -> None:
-        if self._tw_deadline is not None and now >= self._tw_deadline:
-            self._tw_deadline = None
-            self._set_state(Trigger.TIME_WAIT_TIMEOUT)  # RFC 9293 §3.10.8
-            return
-        if self._fw2_deadline is not None and now >= self._fw2_deadline:
-            self._fw2_deadline = None
-            if self.state is State.FIN_WAIT_2:
-                self._set_state(Trigger.FIN_WAIT_2_TIMEOUT)
-                return
-        if self._rto_deadline is not None and now >= self._rto_deadline:
-            self._rto_deadline = None
-            self._on_rto(now)
-
-    def _on_rto(self, now: float) -> None:
-        st = self.state
-        self._timed = None  # Karn's algorithm: no sample from a retransmitted segment
-        if st is State.SYN_SENT:
-            if self._syn_retries >= self.config.syn_retries:
-                self._fail(errnos.ETIMEDOUT, "SYN retransmissions exhausted", Trigger.TIMEOUT)
-                return
-            self._syn_retries += 1
-            self.rto.back_off()
-            self._send_syn(now, retrans=True)
-            self._start_rto(now)
-            return
-        if st is State.SYN_RECEIVED:
-            if self._syn_retries >= self.config.synack_retries:
-                if self.listener_child or self._passive:
-                    self._set_state(Trigger.TIMEOUT)  # Linux drops the request silently
-                else:
-                    self._fail(
-                        errnos.ETIMEDOUT, "SYN-ACK retransmissions exhausted", Trigger.TIMEOUT
-                    )
-                return
-            self._syn_retries += 1
-            self.rto.back_off()
-            self._send_syn_ack(now, retrans=True)
-            self._start_rto(now)
-            return
-        if st not in _SENDING:
-            return
-        if self.snd_una == self.snd_max:
-            # Persist timer: the peer's window is zero and data waits (RFC 9293 §3.8.6.1).
-            if self.sndbuf.available_from(self.snd_nxt) and self.snd_wnd == 0:
-                self.rto.back_off()
-                self._transmit(now, limit=1, probe=True)
-                self._start_rto(now)
-            return
-        if self.retransmits >= self.config.retries2:
-            self._fail(errnos.ETIMEDOUT, "retransmissions exhausted", Trigger.TIMEOUT)
-            return
-        self.retransmits += 1
-        # RFC 5681 §3.1 (equation 4) and the loss window of one segment.
-        flight = seq_sub(self.snd_max, self.snd_una)
-        self.ssthresh = max(flight // 2, 2 * self.eff_mss)
-        self.cwnd = self.eff_mss
-        self.rto.back_off()  # RFC 6298 §5.5
-        self.snd_nxt = self.snd_una  # go back: resend from the first unacknowledged byte
-        self._start_rto(now)  # RFC 6298 §5.6
-        self._transmit(now, limit=1)
-
-    # ------------------------------------------------------------------------------
     # Segment arrives (RFC 9293 §3.10.7)
     # ------------------------------------------------------------------------------
 
@@ -601,6 +265,8 @@ class Connection:
         self._peer_offer = Offer.from_segment(seg)
         self.agreement = agree(self.config, self._peer_offer)
         self._take_timestamp(seg)
+        ecn_setup = Flags.ECE | Flags.CWR
+        self.ecn_ok = self.config.ecn in (1, 2) and seg.flags & ecn_setup == ecn_setup
         self.snd_wnd = seg.window  # RFC 7323 §2.2: unscaled in a SYN
         self.snd_wl1, self.snd_wl2 = seg.seq, self.iss
         self._set_state(Trigger.RCV_SYN)
@@ -633,15 +299,23 @@ class Connection:
         self.agreement = agree(self.config, self._peer_offer)
         self._take_timestamp(seg)
         if seg.has_ack:
-            self._ack_advances(seg, now)
+            self.snd_una = self.snd_nxt = seg.ack  # our SYN is acknowledged
+            self._rtt_sample(seg, seg.ack, now)
         if seq_gt(self.snd_una, self.iss):
             # Our SYN has been ACKed: ESTABLISHED, <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
             self.snd_wnd = seg.window  # unscaled in a SYN-ACK (RFC 7323 §2.2)
             self.max_snd_wnd = self.snd_wnd
             self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
-            self._init_cwnd()
+            self._rto_deadline = None
+            self.rto.reset_backoff()
+            self._init_cc(now)
             self._syn_retries = 0
+            # RFC 3168 §6.1.1: an ECN-setup SYN-ACK has ECE set and CWR clear.
+            self.ecn_ok = (
+                self._ecn_requested and bool(seg.flags & Flags.ECE) and not (seg.flags & Flags.CWR)
+            )
             self._set_state(Trigger.RCV_SYN_ACK)
+            self._arm_keepalive(now)
             if len(self.sndbuf):
                 # Data queued in SYN_SENT (RFC 9293 §3.10.2) rides on the third segment.
                 self._ack_pending = True
@@ -655,10 +329,6 @@ class Connection:
             self._set_state(Trigger.RCV_SYN)
             self._send_syn_ack(now)
             self._start_rto(now)
-
-    def _init_cwnd(self) -> None:
-        """RFC 6928: IW = 10 segments (Linux TCP_INIT_CWND)."""
-        self.cwnd = self.config.initial_cwnd_segments * self.eff_mss
 
     def _take_timestamp(self, seg: TCPSegment) -> None:
         ts = seg.timestamps
@@ -711,6 +381,21 @@ class Connection:
                 seg.options,
             )
 
+        # PAWS (RFC 7323 §5.3): a segment whose TSval is older than TS.Recent is an old
+        # duplicate: acknowledge it (unless it is an RST) and drop it.
+        ts = seg.timestamps
+        if (
+            ts is not None
+            and self.agreement is not None
+            and self.agreement.timestamps
+            and st is not State.SYN_RECEIVED
+            and not seg.rst
+            and seq_lt(ts[0], self.ts_recent)
+        ):
+            self._count("PAWSEstab")
+            self._send_ack(now)
+            return
+
         # first: check the sequence number.
         if not self._acceptable(seg):
             if seg.rst:
@@ -725,6 +410,12 @@ class Connection:
             self._count("TCPOutOfWindow")
             self._send_ack(now)
             return
+
+        self._last_rcv = now
+        if self.config.keepalive:
+            self._arm_keepalive(now)  # any segment from the peer shows it is alive
+        if seg.flags & Flags.CWR and not seg.syn:
+            self._ece_pending = False  # RFC 3168 §6.1.3
 
         # second: check the RST bit (RFC 5961 §3.2: only an exact match resets).
         if seg.rst:
@@ -750,8 +441,12 @@ class Connection:
                 self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
                 self._syn_retries = 0
                 self._take_timestamp(seg)
-                self._ack_advances(seg, now)
-                self._init_cwnd()
+                self.snd_una = seg.ack
+                self._rtt_sample(seg, seg.ack, now)
+                self._rto_deadline = None
+                self.rto.reset_backoff()
+                self._init_cc(now)
+                self._arm_keepalive(now)
                 self._set_state(Trigger.RCV_ACK_OF_SYN)
                 if self._fin_queued:  # close() was called in SYN_RECEIVED
                     self._set_state(Trigger.CLOSE_SND_FIN)
@@ -767,7 +462,7 @@ class Connection:
                 self._challenge_ack(now)
                 return
             self._update_ts_recent(seg)
-            self._ack_advances(seg, now)
+            self._process_ack(seg, now)
         fin_acked = self._fin_seq is not None and seq_gt(self.snd_una, self._fin_seq)
         if fin_acked:
             if st is State.CLOSING:
@@ -841,92 +536,73 @@ class Connection:
         if seq_le(seg.seq, self._last_ack_sent) and seq_ge(ts[0], self.ts_recent):
             self.ts_recent = ts[0]
 
-    def _ack_advances(self, seg: TCPSegment, now: float) -> None:
-        """Fifth step, ESTABLISHED: SND.UNA < SEG.ACK =< SND.NXT advances SND.UNA, the
-        window is updated from the newest segment (SND.WL1/WL2), and an RTT is sampled."""
-        ack = seg.ack
-        if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
-            acked = seq_sub(ack, self.snd_una)
-            self.snd_una = ack
-            if seq_lt(self.snd_nxt, ack):
-                self.snd_nxt = ack
-            self.sndbuf.acknowledge(ack)
-            self._rtt_sample(seg, ack, now)
-            self.retransmits = 0
-            # RFC 5681 §3.1: slow start below ssthresh, else about one MSS per RTT.
-            if self.cwnd:
-                if self.cwnd < self.ssthresh:
-                    self.cwnd += min(acked, self.eff_mss)
-                else:
-                    self.cwnd += max(self.eff_mss * self.eff_mss // self.cwnd, 1)
-            # RFC 6298 §5.2/§5.3: stop the timer when all is acked, else restart it.
-            if self.snd_una == self.snd_max:
-                self._rto_deadline = None
-            else:
-                self._start_rto(now)
-            if self.state in SYNCHRONIZED:
-                self._events.append(ev.SendBufferSpace(self.sndbuf.free))
-        # Window update (§3.10.7.4): if SND.WL1 < SEG.SEQ, or WL1 = SEG.SEQ and WL2 =< SEG.ACK.
-        if seq_le(self.snd_una, ack) and (
-            seq_lt(self.snd_wl1, seg.seq) or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack))
-        ):
-            shift = self.agreement.snd_wscale if self.agreement else 0
-            self.snd_wnd = seg.window << shift
-            self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
-            self.snd_wl1, self.snd_wl2 = seg.seq, ack
-
-    def _rtt_sample(self, seg: TCPSegment, ack: int, now: float) -> None:
-        ts = seg.timestamps
-        if ts is not None and self.agreement and self.agreement.timestamps and ts[1]:
-            # RFC 7323 §4.1: RTT from the echoed timestamp.
-            rtt_ms = (self._ts_now(now) - ts[1]) & MASK
-            if rtt_ms < 1 << 31:
-                self.rto.sample(rtt_ms / 1000.0)
-            self._timed = None
-            return
-        if self._timed is not None and seq_ge(ack, self._timed[0]):
-            # Karn: only segments sent once are timed (cleared on retransmission).
-            self.rto.sample(now - self._timed[1])
-            self._timed = None
-
     def _receive_text(self, seg: TCPSegment, now: float) -> None:
         """Seventh step: accept the in-window part of the text (RFC 9293 §3.10.7.4)."""
         data = seg.payload
         seq = seg.seq
-        # Trim what lies before RCV.NXT or beyond the window we announced.
+        # Trim what lies before RCV.NXT (a duplicate: D-SACK it, RFC 2883 §4) or beyond
+        # the window we announced.
         before = seq_sub(self.rcv_nxt, seq)
         if before > 0:
+            if self.config.dsack and self.sack_ok:
+                self.rcvbuf.note_duplicate(seq, min(before, len(data)))
             data = data[before:]
             seq = self.rcv_nxt
         room = seq_sub(self._rcv_adv, seq)
         if room < len(data):
+            self._count("TCPRcvWndOverflow")
             data = data[: max(room, 0)]
         if not data:
-            self._ack_pending = True
+            self._ack_pending = True  # a duplicate: acknowledge at once (RFC 5681 §4.2)
             return
+        if seg.ip_ecn == CE:
+            # RFC 3168 §6.1.3: echo ECE until CWR; Linux also ACKs quickly.
+            self._ece_pending = True
+            self.acks.enter_quickack(self._rcv_window())
+        had_gap = self.rcvbuf.ooo_bytes > 0
         if self._read_closed:
             advanced = len(data) if seq == self.rcv_nxt else 0  # SHUT_RD: acknowledge, drop
         else:
             advanced = self.rcvbuf.accept(self.rcv_nxt, seq, data)
-        if advanced:
-            self.rcv_nxt = seq_add(self.rcv_nxt, advanced)
-            if not self._read_closed:
-                self._events.append(ev.DataReceived(advanced))
+        if not advanced:
+            # Out of order: acknowledge at once, with SACK (RFC 5681 §4.2, RFC 2018 §4).
             self._ack_pending = True
+            return
+        self.rcv_nxt = seq_add(self.rcv_nxt, advanced)
+        if not self._read_closed:
+            self._events.append(ev.DataReceived(advanced))
+        self._grow_window(advanced)
+        self.acks.on_data(advanced, self.config.mss, self._rcv_window(), now)
+        if had_gap or self.acks.ack_now():
+            self._ack_pending = True  # a gap filled, quick-ACK mode, or 2 full segments
         else:
-            # Out of order: acknowledge at once (RFC 5681 §4.2 / RFC 9293 §3.10.7.4).
-            self._send_ack(now)
+            self.acks.schedule(now)  # delayed ACK (RFC 9293 §3.8.6.3)
+
+    def _grow_window(self, advanced: int) -> None:
+        """Linux tcp_grow_window: let the announced window grow towards the buffer as
+        in-order data arrives (two MSS per segment)."""
+        if self._rcv_ssthresh < self.config.rcvbuf:
+            self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.config.mss, self.config.rcvbuf)
 
     def _on_fin(self, now: float, fin_acked: bool) -> None:
         """Eighth step: the peer's FIN (RFC 9293 §3.10.7.4)."""
         st = self.state
         self.rcv_nxt = seq_add(self.rcv_nxt, 1)  # the FIN takes one sequence number
         self._peer_fin = True
-        self._ack_pending = True
         self._events.append(ev.PeerClosed())
         if st in (State.SYN_RECEIVED, State.ESTABLISHED):
+            # Linux tcp_fin: CLOSE_WAIT in "ping-pong" mode, so the ACK of the FIN is
+            # delayed and can ride on the application's answer (often its own FIN).
+            self.acks.pingpong = True
+            self.acks.unacked += 1
+            if self.acks.ack_now():
+                self._ack_pending = True
+            else:
+                self.acks.schedule(now)
             self._set_state(Trigger.RCV_FIN)
-        elif st is State.FIN_WAIT_1:
+            return
+        self._ack_pending = True  # FIN_WAIT_1/2: acknowledged at once (Linux tcp_fin)
+        if st is State.FIN_WAIT_1:
             if fin_acked:
                 self._set_state(Trigger.RCV_FIN_ACK_OF_FIN)
                 self._enter_time_wait(now)
@@ -951,6 +627,10 @@ class Connection:
         for name, d in (
             ("timewait", self._tw_deadline),
             ("on", self._rto_deadline),
+            ("on", self._tlp_deadline),
+            ("persist", self._persist_deadline),
+            ("keepalive", self._keepalive_deadline),
+            ("delack", self.acks.deadline),
             ("timewait", self._fw2_deadline),
         ):
             if d is not None:
@@ -977,4 +657,12 @@ class Connection:
             "retransmits": self.retransmits,
             "total_retrans": self.total_retrans,
             "unacked": seq_sub(self.snd_max, self.snd_una),
+            "bytes_in_flight": self._pipe(),
+            "sacked": self.board.sacked_bytes,
+            "lost": self.board.lost_bytes,
+            "ca_state": "recovery" if self.in_recovery else "open",
+            "congestion": self.config.congestion,
+            "ecn": self.ecn_ok,
+            "rcv_space": self.rcvbuf.free,
+            "ooo_bytes": self.rcvbuf.ooo_bytes,
         }

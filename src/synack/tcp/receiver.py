@@ -1,24 +1,37 @@
-"""The receive side: in-order bytes waiting for the application, and out-of-order
-segments held until the gap before them fills (RFC 9293 §3.10.7.4 seventh step).
+"""The receive side: in-order bytes waiting for the application, out-of-order data held
+until the gap before it fills (RFC 9293 §3.10.7.4 seventh step), and the SACK blocks
+that describe it (RFC 2018 §4, D-SACK RFC 2883).
 
-Memory is bounded: the connection only hands over bytes inside the window it announced,
-and the window is never larger than the free space of the buffer.
+Out-of-order data is kept as disjoint, merged intervals, so overlapping or repeated
+segments never take more memory than the bytes they cover.  The connection only hands
+over bytes inside the window it announced, and that window never exceeds the free space
+of the buffer, so memory stays within ``capacity`` whatever the peer sends.
 """
 
 from __future__ import annotations
 
-from synack.tcp.seq import seq_add, seq_sub
+from synack.tcp.seq import MASK, seq_sub
+
+#: RFC 2018 §3: at most 4 blocks fit in 40 option bytes; 3 alongside timestamps.
+MAX_SACK_BLOCKS = 4
+MAX_SACK_BLOCKS_WITH_TS = 3
 
 
 class ReceiveBuffer:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._data = bytearray()
-        #: Out-of-order pieces, keyed by offset from rcv_nxt's... stored as absolute seq.
-        self._ooo: dict[int, bytes] = {}
+        # Out-of-order intervals as [stream offset, bytes], sorted and disjoint.  Stream
+        # offsets are 64-bit positions (bytes delivered so far + distance from RCV.NXT),
+        # so they never wrap.
+        self._ooo: list[tuple[int, bytearray]] = []
         self._ooo_bytes = 0
+        self.delivered = 0  # stream offset of RCV.NXT (bytes taken in order so far)
         #: Sequence number of an out-of-order FIN, if one arrived early.
         self.ooo_fin: int | None = None
+        # SACK bookkeeping (RFC 2018 §4): the order in which blocks were last reported.
+        self._recent: list[int] = []  # interval start offsets, most recent first
+        self._dsack: tuple[int, int] | None = None  # (start seq, end seq) to report once
 
     # --- application side ------------------------------------------------------------
 
@@ -28,6 +41,10 @@ class ReceiveBuffer:
     @property
     def free(self) -> int:
         return max(self.capacity - len(self._data) - self._ooo_bytes, 0)
+
+    @property
+    def ooo_bytes(self) -> int:
+        return self._ooo_bytes
 
     def read(self, n: int) -> bytes:
         chunk = bytes(self._data[:n])
@@ -41,55 +58,92 @@ class ReceiveBuffer:
         self._data.clear()
         self._ooo.clear()
         self._ooo_bytes = 0
-
-    @property
-    def ooo_bytes(self) -> int:
-        return self._ooo_bytes
+        self._recent.clear()
 
     # --- network side ----------------------------------------------------------------
 
     def accept(self, rcv_nxt: int, seq: int, data: bytes) -> int:
-        """Take ``data`` starting at ``seq`` (already trimmed to the window).
-
-        Returns how many bytes became in-order (by how much RCV.NXT advances).
-        """
+        """Take ``data`` starting at ``seq`` (already trimmed to the window, and not
+        starting before RCV.NXT).  Returns how many bytes became in order."""
         offset = seq_sub(seq, rcv_nxt)
+        start = self.delivered + offset
         if offset > 0:
-            self._store_ooo(seq, data)
+            self._store(start, data, rcv_nxt)
             return 0
-        if offset < 0:
-            data = data[-offset:]
         self._data += data
+        self.delivered += len(data)
         advanced = len(data)
-        nxt = seq_add(rcv_nxt, advanced)
-        # Pull in out-of-order pieces that now touch the in-order edge.
-        while self._ooo:
-            found = False
-            for start in list(self._ooo):
-                piece = self._ooo[start]
-                off = seq_sub(start, nxt)
-                if off <= 0:
-                    del self._ooo[start]
-                    self._ooo_bytes -= len(piece)
-                    if off + len(piece) > 0:
-                        tail = piece[-off:] if off < 0 else piece
-                        self._data += tail
-                        advanced += len(tail)
-                        nxt = seq_add(nxt, len(tail))
-                    found = True
-            if not found:
-                break
+        # Pull in out-of-order intervals that now touch (or overlap) the in-order edge.
+        while self._ooo and self._ooo[0][0] <= self.delivered:
+            s, piece = self._ooo.pop(0)
+            self._ooo_bytes -= len(piece)
+            if s in self._recent:
+                self._recent.remove(s)
+            tail = piece[self.delivered - s :]
+            if tail:
+                self._data += tail
+                self.delivered += len(tail)
+                advanced += len(tail)
         return advanced
 
-    def _store_ooo(self, seq: int, data: bytes) -> None:
-        old = self._ooo.get(seq)
-        if old is not None and len(old) >= len(data):
-            return
-        if old is not None:
-            self._ooo_bytes -= len(old)
-        self._ooo[seq] = data
-        self._ooo_bytes += len(data)
+    def note_duplicate(self, seq: int, length: int) -> None:
+        """A segment that was already received: report it in a D-SACK (RFC 2883 §4)."""
+        if length > 0:
+            self._dsack = (seq, (seq + length) & MASK)
 
-    def ooo_blocks(self) -> list[tuple[int, int]]:
-        """The out-of-order ranges held, as (start, end) sequence numbers (for SACK)."""
-        return [(s, seq_add(s, len(d))) for s, d in self._ooo.items()]
+    def _store(self, start: int, data: bytes, rcv_nxt: int) -> None:
+        end = start + len(data)
+        merged_start, merged = start, bytearray(data)
+        keep: list[tuple[int, bytearray]] = []
+        duplicate = False
+        for s, piece in self._ooo:
+            e = s + len(piece)
+            if e < merged_start or s > merged_start + len(merged):
+                keep.append((s, piece))
+                continue
+            if s <= start and end <= e:
+                duplicate = True
+            # Overlapping or adjacent: merge, keeping the bytes already held.
+            lo = min(s, merged_start)
+            hi = max(e, merged_start + len(merged))
+            buf = bytearray(hi - lo)
+            buf[merged_start - lo : merged_start - lo + len(merged)] = merged
+            buf[s - lo : e - lo] = piece
+            merged_start, merged = lo, buf
+            self._ooo_bytes -= len(piece)
+            if s in self._recent:
+                self._recent.remove(s)
+        if duplicate:
+            base = (rcv_nxt + (start - self.delivered)) & MASK
+            self.note_duplicate(base, len(data))
+        keep.append((merged_start, merged))
+        keep.sort(key=lambda t: t[0])
+        self._ooo = keep
+        self._ooo_bytes += len(merged)
+        self._recent.insert(0, merged_start)  # RFC 2018 §4: most recent block first
+
+    def sack_blocks(self, rcv_nxt: int, timestamps: bool) -> tuple[tuple[int, int], ...]:
+        """The SACK blocks for the next ACK (RFC 2018 §4), D-SACK first (RFC 2883 §4).
+        The D-SACK is reported once."""
+        limit = MAX_SACK_BLOCKS_WITH_TS if timestamps else MAX_SACK_BLOCKS
+        blocks: list[tuple[int, int]] = []
+        if self._dsack is not None:
+            blocks.append(self._dsack)
+            self._dsack = None
+        by_start = dict(self._ooo)
+        order = [s for s in self._recent if s in by_start]
+        order += [s for s, _ in self._ooo if s not in order]
+        for s in order:
+            if len(blocks) >= limit:
+                break
+            left = (rcv_nxt + (s - self.delivered)) & MASK
+            blocks.append((left, (left + len(by_start[s])) & MASK))
+        return tuple(blocks)
+
+    def ooo_blocks(self, rcv_nxt: int) -> list[tuple[int, int]]:
+        """The out-of-order ranges held, as (start, end) sequence numbers."""
+        out = []
+        for s, piece in self._ooo:
+            left = (rcv_nxt + (s - self.delivered)) & MASK
+            out.append((left, (left + len(piece)) & MASK))
+        return out

@@ -63,6 +63,10 @@ class TCPSegment:
     payload: bytes = b""
     checksum: int | None = field(default=None, compare=False)
     data_offset: int | None = field(default=None, compare=False)
+    #: The ECN field of the IP header that carries (or carried) this segment (RFC 3168
+    #: §5: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE).  Not part of the TCP header: the host
+    #: copies it between the two layers.
+    ip_ecn: int = field(default=0, compare=False)
 
     # --- convenience accessors -------------------------------------------------------
 

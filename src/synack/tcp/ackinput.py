@@ -1,0 +1,173 @@
+"""What an arriving ACK does on the sending side (RFC 9293 §3.10.7.4 fifth step).
+
+It advances SND.UNA and frees the send buffer, marks SACKed segments (RFC 2018, RFC
+6675), samples the RTT (RFC 7323 §4.1 or Karn, RFC 6298), detects losses with RACK
+(RFC 8985) or, without SACK, with three duplicate ACKs (RFC 5681 §3.2), enters and leaves
+fast recovery (RFC 6582, RFC 6675) with PRR setting the pace (RFC 6937), grows the
+congestion window outside recovery (RFC 5681, RFC 9438), reacts to ECN echoes
+(RFC 3168 §6.1.2), and updates the send window (SND.WL1/SND.WL2).
+"""
+
+from __future__ import annotations
+
+from synack.tcp import events as ev
+from synack.tcp.prr import PRR
+from synack.tcp.rack import DUPTHRESH
+from synack.tcp.scoreboard import SentSegment
+from synack.tcp.seq import MASK, seq_ge, seq_le, seq_lt, seq_sub
+from synack.tcp.states import SYNCHRONIZED
+from synack.tcp.tcb import TCB
+from synack.wire.tcp import Flags, TCPSegment
+
+
+class AckInput(TCB):
+    _prr_allowance: int
+
+    def _process_ack(self, seg: TCPSegment, now: float) -> None:
+        ack = seg.ack
+        mss = self.eff_mss
+        prior_una = self.snd_una
+        prior_pipe = self._pipe()
+        prior_sacked = self.board.sacked_bytes
+        delivered: list[SentSegment] = []
+        acked = 0
+        if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
+            acked = seq_sub(ack, self.snd_una)
+            self.snd_una = ack
+            if seq_lt(self.snd_nxt, ack):
+                self.snd_nxt = ack
+            self.sndbuf.acknowledge(ack)
+            delivered += self.board.acknowledge(ack)
+            self._rtt_sample(seg, ack, now)
+            self.retransmits = 0
+            self.dupacks = 0
+            if self._tlp_high is not None and seq_ge(ack, self._tlp_high):
+                self._tlp_high = None  # RFC 8985 §7.4: the probe's episode is over
+        if self.sack_ok and seg.sack_blocks:
+            delivered += self.board.apply_sack(seg.sack_blocks, self.snd_una)
+        sacked_delta = self.board.sacked_bytes - prior_sacked
+        delivered_data = acked + max(sacked_delta, 0)  # RFC 6937 DeliveredData
+
+        if (
+            not acked
+            and ack == prior_una
+            and not seg.payload
+            and not seg.flags & (Flags.SYN | Flags.FIN)
+            and self.board.segments
+            and (seg.window << (self.agreement.snd_wscale if self.agreement else 0)) == self.snd_wnd
+        ):
+            self.dupacks += 1  # RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT
+            self._count("TCPDupAcks")
+            if not self.sack_ok:
+                delivered_data += mss  # RFC 6937 §3: a duplicate ACK delivered one MSS
+
+        ts = seg.timestamps
+        ecr = ts[1] if ts and self.agreement and self.agreement.timestamps else None
+        self.rack.update(delivered, now, ecr)
+        self._detect_loss(now, acked)
+
+        if self.recovery_point is not None and seq_ge(self.snd_una, self.recovery_point):
+            self._exit_recovery(now)  # RFC 6582 §3.2 step 3: a full acknowledgment
+        if not self.in_recovery and self.board.lost_bytes > 0:
+            self._enter_recovery(now, prior_pipe)
+        if self.prr is not None:
+            self._prr_allowance = self.prr.sndcnt(delivered_data, self._pipe())
+        elif delivered_data and self.cc is not None and self._ecn_reduced_until is None:
+            app_limited = self.sndbuf.available_from(self.snd_nxt) == 0 and (
+                prior_pipe + mss < self.cc.cwnd
+            )
+            self.cc.on_ack(delivered_data, now, self.rto.srtt, prior_pipe, app_limited)
+
+        if seg.flags & Flags.ECE and self.ecn_ok:
+            self._on_ece(now)
+        if self._ecn_reduced_until is not None and seq_ge(self.snd_una, self._ecn_reduced_until):
+            self._ecn_reduced_until = None
+
+        if acked:
+            # RFC 6298 §5.2/§5.3: stop the timer when all is acked, else restart it.
+            if not self.board.segments:
+                self._rto_deadline = None
+                self._tlp_deadline = None
+                self._reorder_deadline = None
+            else:
+                self._start_rto(now)
+            if self.state in SYNCHRONIZED:
+                self._events.append(ev.SendBufferSpace(self.sndbuf.free))
+        self._update_window(seg)
+
+    # --- loss detection and recovery ---------------------------------------------------
+
+    def _detect_loss(self, now: float, acked: int) -> None:
+        mss = self.eff_mss
+        if self.sack_ok:
+            reo = self.rack.reo_wnd(self.in_recovery, self.board, self.rto.srtt, mss)
+            _lost, timeout = self.rack.detect_loss(self.board, now, reo)
+            self._reorder_deadline = None if timeout is None else now + timeout
+            return
+        # No SACK: NewReno (RFC 6582).  The third duplicate ACK marks the first
+        # unacknowledged segment lost (RFC 5681 §3.2 step 2); in recovery, a partial ACK
+        # marks the next one (RFC 6582 §3.2 step 5).
+        head = self.board.segments[0] if self.board.segments else None
+        if head is None:
+            return
+        if not self.in_recovery and self.dupacks >= DUPTHRESH:
+            if self.board.mark_lost(head):
+                self._count("TCPFastRetrans")
+        elif self.in_recovery and acked:
+            self.board.mark_lost(head)
+
+    def _enter_recovery(self, now: float, prior_pipe: int) -> None:
+        """Fast recovery begins (RFC 6675 §5 step 4, RFC 6582 §3.2, RFC 6937)."""
+        assert self.cc is not None
+        flight = seq_sub(self.snd_max, self.snd_una)
+        prior_cwnd = self.cc.cwnd
+        self.cc.on_congestion_event(now, flight)
+        self.recovery_point = self.snd_max
+        # RecoverFS: Linux uses the cwnd before the reduction (tcp_init_cwnd_reduction).
+        self.prr = PRR(self.cc.ssthresh, max(prior_cwnd, prior_pipe, 1), self.eff_mss)
+        self._prr_allowance = 0
+        self._count("TCPRecoveries")
+
+    def _exit_recovery(self, now: float) -> None:
+        assert self.cc is not None
+        self.recovery_point = None
+        self.prr = None
+        self.cc.on_recovery_end(now)
+
+    def _on_ece(self, now: float) -> None:
+        """RFC 3168 §6.1.2: reduce cwnd once per window of data, then say so with CWR."""
+        if self.cc is None or self._ecn_reduced_until is not None or self.in_recovery:
+            return
+        self.cc.on_congestion_event(now, seq_sub(self.snd_max, self.snd_una))
+        self.cc.cwnd = max(self.cc.ssthresh, self.eff_mss)
+        self._ecn_reduced_until = self.snd_max
+        self._cwr_pending = True
+        self._count("TCPECNReductions")
+
+    # --- RTT, window ---------------------------------------------------------------------
+
+    def _rtt_sample(self, seg: TCPSegment, ack: int, now: float) -> None:
+        ts = seg.timestamps
+        if ts is not None and self.agreement and self.agreement.timestamps and ts[1]:
+            # RFC 7323 §4.1: RTT from the echoed timestamp.
+            rtt_ms = (self._ts_now(now) - ts[1]) & MASK
+            if rtt_ms < 1 << 31:
+                self.rto.sample(rtt_ms / 1000.0)
+            self._timed = None
+            return
+        if self._timed is not None and seq_ge(ack, self._timed[0]):
+            # Karn: only segments sent once are timed (cleared on retransmission).
+            self.rto.sample(now - self._timed[1])
+            self._timed = None
+
+    def _update_window(self, seg: TCPSegment) -> None:
+        """If SND.WL1 < SEG.SEQ, or WL1 = SEG.SEQ and WL2 =< SEG.ACK, take the window
+        (RFC 9293 §3.10.7.4, fifth step)."""
+        ack = seg.ack
+        if seq_le(self.snd_una, ack) and (
+            seq_lt(self.snd_wl1, seg.seq) or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack))
+        ):
+            shift = self.agreement.snd_wscale if self.agreement else 0
+            self.snd_wnd = seg.window << shift
+            self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
+            self.snd_wl1, self.snd_wl2 = seg.seq, ack

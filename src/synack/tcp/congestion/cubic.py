@@ -1,0 +1,179 @@
+"""CUBIC (RFC 9438), Linux's default congestion control.
+
+In congestion avoidance the window follows a cubic function of the time since the
+current congestion-avoidance stage (the *epoch*) began:
+
+    W_cubic(t) = C * (t - K)^3 + W_max                    (RFC 9438 §4.2, Figure 1)
+    K = cubic_root((W_max - cwnd_epoch) / C)              (Figure 2)
+
+concave below W_max (§4.4), convex above it (§4.5), never slower than a Reno flow would
+be (the Reno-friendly region, §4.3).  A congestion event multiplies the window by
+beta_cubic = 0.7 (§4.6) and remembers W_max, lowered further when the window is
+shrinking (fast convergence, §4.7).
+
+Windows inside this class are kept in segments, as the RFC writes them (floats);
+``cwnd`` and ``ssthresh`` are whole bytes for the connection.  Slow start is RFC 5681's
+(with RFC 3465 byte counting, see :mod:`.standard`); RFC 9438 §4.10 recommends HyStart++
+(RFC 9406) and Linux runs a HyStart variant, which we leave out.  Spurious-event undo
+(§4.9) is not implemented either.
+"""
+
+from __future__ import annotations
+
+import math
+
+from synack.tcp.congestion.standard import StandardCongestionControl
+
+#: RFC 9438 §5.1: C = 0.4 (segments / s^3).
+C = 0.4
+#: RFC 9438 §4.6 / §5.1: multiplicative decrease factor.
+BETA = 0.7
+#: RFC 9438 §4.3: additive increase of the Reno-friendly estimate, 3*(1-beta)/(1+beta),
+#: which makes AIMD(alpha, beta) as fast on average as Reno's AIMD(1, 0.5).
+ALPHA = 3 * (1 - BETA) / (1 + BETA)
+#: RFC 9438 §4.2: the target is at most 1.5 * cwnd.
+MAX_TARGET_RATIO = 1.5
+
+
+class Cubic(StandardCongestionControl):
+    name = "cubic"
+    #: RFC 9438 §4.7 (Linux tcp_cubic fast_convergence = 1).
+    fast_convergence = True
+
+    def __init__(self, mss: int, initial_cwnd: int, now: float = 0.0) -> None:
+        super().__init__(mss, initial_cwnd, now)
+        #: §4.1 W_max: cwnd (segments) just before the last reduction; 0 = unknown.
+        self.w_max = 0.0
+        #: §4.1 cwnd_prior: cwnd (segments) when ssthresh was last set.
+        self.cwnd_prior = 0.0
+        #: §4.1 K: seconds from the start of the epoch until W_cubic reaches W_max.
+        self.k = 0.0
+        #: §4.1 t_epoch: when the current congestion-avoidance stage began (None: not
+        #: in one yet).
+        self.t_epoch: float | None = None
+        #: §4.1 cwnd_epoch: cwnd (segments) at t_epoch.
+        self.cwnd_epoch = 0.0
+        #: §4.3 W_est: the window (segments) a Reno flow would have reached.
+        self.w_est = 0.0
+        #: The RTT of Figure 1's W_cubic(t + RTT): the last one the connection gave.
+        self.rtt = 0.0
+        self._last_ack: float | None = None
+        #: Fraction of a byte of cwnd growth carried to the next ACK.
+        self._remainder = 0.0
+
+    # --- the RFC's functions -----------------------------------------------------------
+
+    def w_cubic(self, t: float) -> float:
+        """RFC 9438 §4.2 Figure 1, in segments, ``t`` seconds into the epoch."""
+        return C * (t - self.k) ** 3 + self.w_max
+
+    def _start_epoch(self, now: float) -> None:
+        """A congestion-avoidance stage begins (RFC 9438 §4.1 t_epoch, cwnd_epoch)."""
+        self.t_epoch = now
+        cwnd = self.cwnd / self.mss
+        self.cwnd_epoch = cwnd
+        if self.w_max > cwnd:
+            # §4.2 Figure 2.
+            self.k = math.cbrt((self.w_max - cwnd) / C)
+        else:
+            # §4.8: after a timeout (W_max forgotten) W_max is the window at the start
+            # of the stage and K = 0; likewise when slow start went past W_max (Linux
+            # bictcp_update: origin_point = cwnd, K = 0).
+            self.w_max = cwnd
+            self.k = 0.0
+        # §4.3: "W_est is set equal to cwnd_epoch at the start of the congestion
+        # avoidance stage."
+        self.w_est = cwnd
+        self._remainder = 0.0
+
+    # --- hooks of the standard machinery ----------------------------------------------
+
+    def on_ack(
+        self, acked: int, now: float, rtt: float | None, in_flight: int, app_limited: bool
+    ) -> None:
+        super().on_ack(acked, now, rtt, in_flight, app_limited)
+        self._last_ack = now
+
+    def on_recovery_end(self, now: float) -> None:
+        super().on_recovery_end(now)
+        # cwnd = ssthresh: the congestion-avoidance stage starts now.
+        self._start_epoch(now)
+
+    def _congestion_avoidance(self, acked: int, now: float, rtt: float | None) -> None:
+        if rtt is not None:
+            self.rtt = rtt
+        if self.t_epoch is None:
+            self._start_epoch(now)
+            assert self.t_epoch is not None
+        mss = self.mss
+        cwnd = (self.cwnd + self._remainder) / mss
+        segments_acked = acked / mss
+        # §4.3 Figure 4: W_est += alpha_cubic * segments_acked / cwnd, with alpha_cubic
+        # raised to 1 "once W_est has grown to reach the cwnd at the time of most
+        # recently setting ssthresh -- that is, W_est >= cwnd_prior".
+        alpha = 1.0 if self.w_est >= self.cwnd_prior else ALPHA
+        self.w_est += alpha * segments_acked / cwnd
+        t = now - self.t_epoch
+        if self.w_cubic(t) < self.w_est:
+            # §4.3: in the Reno-friendly region "cwnd SHOULD be set to W_est"; never
+            # below the current cwnd (an ACK does not shrink the window).
+            new = max(cwnd, self.w_est)
+        else:
+            # §4.2: target = W_cubic(t + RTT) clamped to [cwnd, 1.5 * cwnd]; §4.4 and
+            # §4.5: cwnd grows by (target - cwnd) / cwnd per acknowledged segment.
+            target = min(max(self.w_cubic(t + self.rtt), cwnd), MAX_TARGET_RATIO * cwnd)
+            new = min(target, cwnd + (target - cwnd) / cwnd * segments_acked)
+        exact = new * mss
+        self.cwnd = int(exact)
+        self._remainder = exact - self.cwnd
+
+    def _reduce(self, now: float, in_flight: int, timeout: bool) -> int:
+        cwnd = self.cwnd / self.mss
+        if timeout:
+            # §4.8: after a timeout the next stage starts with W_max = cwnd_epoch, K = 0.
+            self.w_max = 0.0
+        elif self.fast_convergence and cwnd < self.w_max:
+            # §4.7 Figure 6: the window is shrinking, another flow has joined: release
+            # bandwidth by aiming below the last maximum.
+            self.w_max = cwnd * (1 + BETA) / 2
+        else:
+            self.w_max = cwnd
+        # §4.6 Figure 5: cwnd_prior = cwnd; ssthresh = flight_size * beta_cubic, at
+        # least 2 SMSS.  (RFC 9438 allows cwnd * beta as Linux does; flight size is the
+        # RFC's first choice, and cwnd does not grow while application-limited.)
+        self.cwnd_prior = cwnd
+        self.t_epoch = None
+        self._remainder = 0.0
+        return max(int(in_flight * BETA), 2 * self.mss)
+
+    def _on_app_limited_ack(self, now: float) -> None:
+        # RFC 9438 §5.8: t "MUST NOT include" periods in which cwnd was not updated
+        # because the flow was application-limited; move the epoch forward by them.
+        if self.t_epoch is not None and self._last_ack is not None:
+            gap = now - max(self._last_ack, self.t_epoch)
+            if gap > 0:
+                self.t_epoch += gap
+
+    def _on_restart(self, now: float) -> None:
+        # Back to slow start; a new epoch begins when cwnd reaches ssthresh.
+        self.t_epoch = None
+        self._remainder = 0.0
+
+    def _on_pause(self, now: float, idle: float) -> None:
+        # RFC 9438 §5.8: idle time is not part of t (Linux bictcp_cwnd_event shifts
+        # epoch_start by the idle time on CA_EVENT_TX_START).
+        if self.t_epoch is not None:
+            self.t_epoch = min(self.t_epoch + idle, now)
+
+    def _on_mss_change(self, mss: int) -> None:
+        self._remainder = 0.0
+
+    def info(self) -> dict[str, float | int]:
+        return {
+            **super().info(),
+            "w_max": self.w_max * self.mss,
+            "k": self.k,
+            "w_est": self.w_est * self.mss,
+            "cwnd_prior": self.cwnd_prior * self.mss,
+            "epoch_start": -1.0 if self.t_epoch is None else self.t_epoch,
+        }

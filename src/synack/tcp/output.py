@@ -1,0 +1,200 @@
+"""Sending: what leaves, when, and how much (RFC 9293 §3.8.6, RFC 5681, RFC 6675 NextSeg,
+RFC 6937 PRR, Nagle's algorithm RFC 9293 §3.7.4, sender SWS avoidance §3.8.6.2.1).
+
+Data, retransmissions, the FIN and owed ACKs are only turned into segments when the
+connection is flushed (:meth:`Output.segments_to_send`), so writes made together
+coalesce and an ACK the application's reaction makes unnecessary is merged.
+"""
+
+from __future__ import annotations
+
+from synack.tcp.scoreboard import SentSegment
+from synack.tcp.seq import seq_add, seq_gt, seq_lt, seq_sub
+from synack.tcp.states import SYNCHRONIZED, State
+from synack.tcp.tcb import TCB, A, F, P
+from synack.wire.tcp import TCPSegment
+
+#: States in which our send side may still carry data or a FIN.
+SENDING = frozenset(
+    {State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK}
+)
+
+
+class Output(TCB):
+    def segments_to_send(self, now: float) -> list[TCPSegment]:
+        """Segments to transmit now: control segments already made, then retransmissions,
+        new data and the FIN as the windows allow, then a pure ACK if one is owed."""
+        if self.state in SENDING:
+            self._send_data(now)
+        if self._ack_pending and self.state in SYNCHRONIZED:
+            self._send_ack(now)
+        self._ack_pending = False
+        out, self._out = self._out, []
+        return out
+
+    # --- budget ---------------------------------------------------------------------
+
+    def _budget(self) -> int:
+        """Bytes the congestion state lets us send now: cwnd - pipe (RFC 6675 §5), or
+        PRR's allowance during fast recovery (RFC 6937)."""
+        if self.prr is not None:
+            return self._prr_allowance
+        return self.cwnd - self._pipe()
+
+    _prr_allowance = 0
+    _snd_sml: int | None = None  # end of the last small segment sent (Minshall/Linux)
+
+    def _spend(self, n: int) -> None:
+        if self.prr is not None:
+            self.prr.sent(n)
+            self._prr_allowance -= n
+
+    # --- the sending loop -----------------------------------------------------------
+
+    def _send_data(self, now: float) -> None:
+        if self.cc is None:
+            return
+        mss = self.eff_mss
+        if (
+            self.config.slow_start_after_idle
+            and not self.board.segments
+            and self._last_send
+            and now - self._last_send > self.rto.rto
+        ):
+            self.cc.on_idle(now, now - self._last_send, self.rto.rto)  # RFC 5681 §4.1
+        sent_new = False
+        while True:
+            budget = self._budget()
+            lost = self.board.next_lost()
+            if lost is not None:
+                if budget <= 0:
+                    break
+                self._retransmit(lost, now)
+                continue
+            n, fin = self._next_new(now, mss, budget)
+            if n == 0 and not fin:
+                break
+            self._send_new(now, n, fin)
+            sent_new = True
+            if fin:
+                break
+        if sent_new:
+            self._arm_tlp(now)
+        self._arm_persist(now)
+
+    def _next_new(self, now: float, mss: int, budget: int) -> tuple[int, bool]:
+        """How many new bytes to send in the next segment, and whether the FIN goes too."""
+        avail = self.sndbuf.available_from(self.snd_nxt)
+        fin_due = self._fin_seq is not None and seq_add(self.snd_nxt, avail) == self._fin_seq
+        if self._fin_seq is not None and not seq_lt(self.snd_nxt, seq_add(self._fin_seq, 1)):
+            return 0, False  # FIN already sent
+        room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
+        n = max(min(avail, mss, room, max(budget, 0)), 0)
+        if avail == 0:
+            # Only the FIN is left: it needs no window space but some congestion budget.
+            return 0, bool(fin_due and (budget > 0 or not self.board.segments))
+        if n == 0:
+            return 0, False
+        if n < avail and n < mss:
+            # A piece cut short by the window: sender SWS avoidance (RFC 9293 §3.8.6.2.1)
+            # sends it only if it is at least half the largest window the peer offered.
+            if n < self.max_snd_wnd // 2:
+                return 0, False
+        elif n < mss and self._nagle_holds():
+            return 0, False
+        return n, bool(fin_due and n == avail)
+
+    def _nagle_holds(self) -> bool:
+        """Nagle (RFC 9293 §3.7.4) in Minshall's form, as Linux applies it
+        (tcp_minshall_check): a small segment waits while an earlier small segment is
+        unacknowledged.  TCP_NODELAY turns it off; closing pushes the tail out at once
+        (tcp_send_fin)."""
+        if self.config.nodelay or self._fin_queued:
+            return False
+        return self._snd_sml is not None and seq_gt(self._snd_sml, self.snd_una)
+
+    def _send_new(self, now: float, n: int, fin: bool) -> None:
+        payload = self.sndbuf.slice(self.snd_nxt, n)
+        flags = A
+        if n and n == self.sndbuf.available_from(self.snd_nxt):
+            flags |= P  # PSH on the last segment of what the user wrote (RFC 9293 §3.9.1.2)
+        if fin:
+            flags |= F
+        start = self.snd_nxt
+        end = seq_add(start, n + (1 if fin else 0))
+        seg = self._emit(now, flags, start, payload)
+        self.board.add(SentSegment(start, end, now, now, fin=fin, tsval=self._seg_tsval(seg)))
+        if self._timed is None:
+            self._timed = (end, now)
+        self.snd_nxt = end
+        if seq_gt(end, self.snd_max):
+            self.snd_max = end
+        self._spend(n + (1 if fin else 0))
+        if self._rto_deadline is None:
+            self._start_rto(now)  # RFC 6298 §5.1
+        if n:
+            self.acks.data_sent(now)
+            if n < self.eff_mss:
+                self._snd_sml = end
+
+    def _retransmit(self, s: SentSegment, now: float) -> None:
+        """Resend one segment from the scoreboard (RFC 6675 NextSeg / RFC 8985 §6.3)."""
+        n = min(seq_sub(s.end, s.start) - (1 if s.fin else 0), self.eff_mss)
+        if n < seq_sub(s.end, s.start) - (1 if s.fin else 0):
+            # The segment is larger than the MSS now: split it.
+            tail = SentSegment(
+                seq_add(s.start, n),
+                s.end,
+                s.xmit_time,
+                s.first_time,
+                fin=s.fin,
+                retransmits=s.retransmits,
+                lost=True,
+            )
+            idx = self.board.segments.index(s)
+            self.board.segments.insert(idx + 1, tail)
+            s.end = seq_add(s.start, n)
+            s.fin = False
+        payload = self.sndbuf.slice(s.start, n)
+        flags = A | (F if s.fin else 0)
+        if payload and n == self.sndbuf.available_from(s.start):
+            flags |= P
+        seg = self._emit(now, flags, s.start, payload, retrans=True)
+        s.retransmits += 1
+        s.xmit_time = now
+        s.tsval = self._seg_tsval(seg)
+        s.retransmitted_since_lost = True
+        self._timed = None  # Karn's algorithm (RFC 6298 §3)
+        self._spend(seq_sub(s.end, s.start))
+        if self._rto_deadline is None:
+            self._start_rto(now)
+
+    @staticmethod
+    def _seg_tsval(seg: TCPSegment) -> int:
+        ts = seg.timestamps
+        return ts[0] if ts else 0
+
+    # --- timers armed by sending -------------------------------------------------------
+
+    def _arm_tlp(self, now: float) -> None:
+        """Schedule a tail loss probe (RFC 8985 §7.2); Linux does so only with SACK."""
+        from synack.tcp.rack import probe_timeout
+
+        if not self.sack_ok or self.in_recovery or self._tlp_high is not None:
+            return
+        if not self.board.segments:
+            return
+        rto_left = None if self._rto_deadline is None else self._rto_deadline - now
+        pto = probe_timeout(self.rto.srtt, len(self.board.segments), rto_left)
+        self._tlp_deadline = now + pto
+
+    def _arm_persist(self, now: float) -> None:
+        """The persist timer runs while the peer's window is zero, data waits and nothing
+        is in flight to bring a window update (RFC 9293 §3.8.6.1)."""
+        waiting = self.sndbuf.available_from(self.snd_nxt) > 0
+        zero = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt) <= 0
+        if waiting and zero and not self.board.segments:
+            if self._persist_deadline is None:
+                self._persist_deadline = now + self.rto.rto
+        else:
+            self._persist_deadline = None

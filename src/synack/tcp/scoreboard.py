@@ -1,0 +1,144 @@
+"""The sender's record of every segment in flight (RFC 6675 §3's scoreboard, plus what
+RACK needs from RFC 8985 §6.1: each segment's last transmission time).
+
+Segments are kept in sequence order from SND.UNA.  Each is SACKed or not, marked lost or
+not, and has been sent one or more times.  ``pipe`` is RFC 6675's estimate of the octets
+still in the network; it equals Linux's ``packets_in_flight`` counted in bytes:
+outstanding - sacked - lost + retransmitted-and-not-yet-lost-again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synack.tcp.seq import seq_ge, seq_gt, seq_le, seq_lt, seq_sub
+
+
+@dataclass(slots=True)
+class SentSegment:
+    start: int
+    end: int  # start + length (+1 for SYN/FIN)
+    xmit_time: float  # last (re)transmission (RFC 8985 §6.1 Segment.xmit_ts)
+    first_time: float
+    fin: bool = False
+    retransmits: int = 0
+    sacked: bool = False
+    lost: bool = False
+    tsval: int = 0  # the TSval it was last sent with (RFC 8985 §6.2 step 2)
+    retransmitted_since_lost: bool = False
+
+    @property
+    def length(self) -> int:
+        return seq_sub(self.end, self.start)
+
+    @property
+    def in_pipe(self) -> bool:
+        """RFC 6675 §4 SetPipe: counted once if not lost, once more if retransmitted."""
+        return not self.sacked and (not self.lost or self.retransmitted_since_lost)
+
+
+class Scoreboard:
+    def __init__(self) -> None:
+        self.segments: list[SentSegment] = []
+        self.sacked_bytes = 0
+        self.lost_bytes = 0
+        self.highest_sacked: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def clear(self) -> None:
+        self.segments.clear()
+        self.sacked_bytes = self.lost_bytes = 0
+        self.highest_sacked = None
+
+    def add(self, seg: SentSegment) -> None:
+        self.segments.append(seg)
+
+    def find(self, start: int) -> SentSegment | None:
+        for s in self.segments:
+            if s.start == start:
+                return s
+        return None
+
+    @property
+    def pipe(self) -> int:
+        total = 0
+        for s in self.segments:
+            if s.sacked:
+                continue
+            if not s.lost or s.retransmitted_since_lost:
+                total += s.length
+        return total
+
+    def acknowledge(self, ack: int) -> list[SentSegment]:
+        """Remove segments covered by the cumulative ACK; returns them.  A segment only
+        partly covered is trimmed (its start moves up)."""
+        done: list[SentSegment] = []
+        while self.segments and seq_le(self.segments[0].end, ack):
+            s = self.segments.pop(0)
+            if s.sacked:
+                self.sacked_bytes -= s.length
+            elif s.lost:
+                self.lost_bytes -= s.length
+            done.append(s)
+        if self.segments and seq_lt(self.segments[0].start, ack):
+            s = self.segments[0]
+            cut = seq_sub(ack, s.start)
+            if s.sacked:
+                self.sacked_bytes -= cut
+            elif s.lost:
+                self.lost_bytes -= cut
+            s.start = ack
+        if self.highest_sacked is not None and seq_le(self.highest_sacked, ack):
+            self.highest_sacked = None
+        return done
+
+    def apply_sack(self, blocks: tuple[tuple[int, int], ...], snd_una: int) -> list[SentSegment]:
+        """Mark segments wholly inside any SACK block (RFC 2018 §3, RFC 6675 §5 Update()).
+        Returns the newly SACKed segments."""
+        newly: list[SentSegment] = []
+        for left, right in blocks:
+            if not seq_lt(left, right) or seq_le(right, snd_una):
+                continue  # invalid, or a D-SACK below SND.UNA (RFC 2883)
+            for s in self.segments:
+                if s.sacked or seq_lt(s.start, left) or seq_gt(s.end, right):
+                    continue
+                s.sacked = True
+                if s.lost:
+                    s.lost = False
+                    self.lost_bytes -= s.length
+                self.sacked_bytes += s.length
+                newly.append(s)
+                if self.highest_sacked is None or seq_gt(s.end, self.highest_sacked):
+                    self.highest_sacked = s.end
+        return newly
+
+    def mark_lost(self, s: SentSegment) -> bool:
+        if s.sacked or (s.lost and not s.retransmitted_since_lost):
+            return False
+        if not s.lost:
+            self.lost_bytes += s.length
+        s.lost = True
+        s.retransmitted_since_lost = False
+        return True
+
+    def mark_all_lost(self) -> None:
+        """RTO: every unSACKed segment is considered lost (RFC 6675 §5.1, RFC 8985 §6.3)."""
+        for s in self.segments:
+            self.mark_lost(s)
+
+    def sacked_above(self, seg: SentSegment) -> int:
+        """Bytes SACKed above ``seg`` (RFC 6675 IsLost uses DupThresh * SMSS)."""
+        return sum(s.length for s in self.segments if s.sacked and seq_ge(s.start, seg.end))
+
+    def next_lost(self) -> SentSegment | None:
+        """The first segment marked lost and not yet retransmitted (RFC 6675 NextSeg rule 1)."""
+        for s in self.segments:
+            if s.lost and not s.retransmitted_since_lost and not s.sacked:
+                return s
+        return None
+
+    @property
+    def any_sacked(self) -> bool:
+        return self.sacked_bytes > 0

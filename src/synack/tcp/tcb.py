@@ -1,0 +1,320 @@
+"""The transmission control block (RFC 9293 §3.3.1): every variable of one connection,
+and the small helpers the input, output and timer code share.
+
+:class:`synack.tcp.connection.Connection` is built from this base and the mixins in
+``output``, ``ackinput`` and ``timers``; each of those modules holds one concept of the
+protocol, and all of them work on the state declared here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import MutableMapping
+
+from synack.tcp import events as ev
+from synack.tcp.ackpolicy import AckPolicy
+from synack.tcp.config import TCPConfig
+from synack.tcp.congestion import make as make_cc
+from synack.tcp.congestion.base import CongestionControl
+from synack.tcp.handshake import Agreement, Offer
+from synack.tcp.prr import PRR
+from synack.tcp.rack import Rack
+from synack.tcp.receiver import ReceiveBuffer
+from synack.tcp.rto import RTOEstimator
+from synack.tcp.scoreboard import Scoreboard
+from synack.tcp.sender import SendBuffer
+from synack.tcp.seq import MASK, seq_add, seq_sub
+from synack.tcp.states import State, Trigger, lookup
+from synack.wire.options import NOP, Sack, TCPOption, Timestamps
+from synack.wire.tcp import Flags, TCPSegment
+
+Address = tuple[str, int]
+Counters = MutableMapping[str, int]
+
+A, S, F, R, P = Flags.ACK, Flags.SYN, Flags.FIN, Flags.RST, Flags.PSH
+ECT0 = 0b10  # RFC 3168 §5 ECT(0)
+CE = 0b11
+
+
+class TCB:
+    """State of one connection.  See :mod:`synack.tcp.connection` for how it is driven."""
+
+    def __init__(
+        self,
+        local: Address,
+        *,
+        config: TCPConfig | None = None,
+        secret: bytes = b"synack",
+        counters: Counters | None = None,
+        name: str = "",
+    ) -> None:
+        self.config = config or TCPConfig()
+        self.local = local
+        self.remote: Address | None = None
+        self.name = name
+        self._secret = secret
+        self.counters: Counters = counters if counters is not None else {}
+        self.state = State.CLOSED
+        self._events: deque[ev.Event] = deque()
+        self._out: list[TCPSegment] = []
+        self.listener_child = False
+        self._passive = False
+        self._forced_iss: int | None = None
+        self._peer_offer: Offer | None = None
+        self.error: int | None = None
+
+        # Send sequence variables (RFC 9293 §3.3.1).
+        self.iss = 0
+        self.snd_una = 0
+        self.snd_nxt = 0
+        self.snd_max = 0  # highest sequence number sent so far (+1)
+        self.snd_wnd = 0
+        self.snd_wl1 = 0
+        self.snd_wl2 = 0
+        self.max_snd_wnd = 0  # RFC 5961 §5.2 MAX.SND.WND
+        # Receive sequence variables.
+        self.irs = 0
+        self.rcv_nxt = 0
+        self._rcv_adv = 0  # right edge of the window we last announced (RCV.NXT + RCV.WND)
+        self._rcv_ssthresh = self.config.initial_rcv_wnd  # Linux's window clamp that grows
+        self.agreement: Agreement | None = None
+
+        self.sndbuf = SendBuffer(self.config.sndbuf)
+        self.rcvbuf = ReceiveBuffer(self.config.rcvbuf)
+        self.rto = RTOEstimator(self.config.rto_initial, self.config.rto_min, self.config.rto_max)
+        self.cc: CongestionControl | None = None
+        self.board = Scoreboard()
+        self.rack = Rack()
+        self.prr: PRR | None = None
+        self.recovery_point: int | None = None  # RFC 6582 "recover"
+        self.dupacks = 0  # for peers without SACK (RFC 5681 §3.2, RFC 6582)
+        self.acks = AckPolicy(self.config.delack)
+
+        self._fin_queued = False
+        self._fin_seq: int | None = None
+        self._orphan = False
+        self._read_closed = False
+        self._peer_fin = False
+        self._ack_pending = False  # an ACK must go out at the next flush
+        self._syn_retries = 0
+        self.retransmits = 0  # consecutive RTO expiries without progress
+        self.total_retrans = 0
+        self._rto_deadline: float | None = None
+        self._tlp_deadline: float | None = None
+        self._tlp_high: int | None = None  # RFC 8985 §7.3 TLP.end_seq
+        self._reorder_deadline: float | None = None
+        self._persist_deadline: float | None = None
+        self._keepalive_deadline: float | None = None
+        self._keepalive_probes = 0
+        self._tw_deadline: float | None = None
+        self._fw2_deadline: float | None = None
+        self._timed: tuple[int, float] | None = None  # (end seq, send time) for Karn RTT
+        self._last_send = 0.0
+        self._last_rcv = 0.0
+        self._ts_offset = 0
+        self.ts_recent = 0
+        self._last_ack_sent = 0
+        self._last_challenge = -1e18
+        # ECN (RFC 3168).
+        self.ecn_ok = False
+        self._ece_pending = False  # receiver: echo ECE until the sender's CWR
+        self._cwr_pending = False  # sender: set CWR on the next new data segment
+        self._ecn_reduced_until: int | None = None
+
+    # ------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.describe()} {self.state}>"
+
+    def describe(self) -> str:
+        r = f"{self.remote[0]}:{self.remote[1]}" if self.remote else "*:*"
+        return f"{self.local[0]}:{self.local[1]} > {r}"
+
+    def _count(self, name: str, n: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + n
+
+    def _set_state(self, trigger: Trigger, prefer: State | None = None) -> None:
+        """Make one transition of the table (RFC 9293 §3.3.2)."""
+        old = self.state
+        new = lookup(old, trigger, prefer)
+        self.state = new
+        # MIB counters as RFC 1213 / Linux define them.
+        if new is State.SYN_SENT:
+            self._count("ActiveOpens")
+        elif old is State.LISTEN and new is State.SYN_RECEIVED:
+            self._count("PassiveOpens")
+        if old in (State.SYN_SENT, State.SYN_RECEIVED) and new in (State.CLOSED, State.LISTEN):
+            self._count("AttemptFails")
+        reset = trigger in (Trigger.RCV_RST, Trigger.ABORT)
+        if reset and old in (State.ESTABLISHED, State.CLOSE_WAIT) and new is State.CLOSED:
+            self._count("EstabResets")
+        was = old in (State.ESTABLISHED, State.CLOSE_WAIT)
+        now_in = new in (State.ESTABLISHED, State.CLOSE_WAIT)
+        if now_in and not was:
+            self._count("CurrEstab")
+        elif was and not now_in:
+            self._count("CurrEstab", -1)
+        self._events.append(ev.StateChanged(old, new, trigger))
+        if new is State.ESTABLISHED:
+            self._events.append(ev.Connected())
+        if new is State.CLOSED:
+            self._clear_timers()
+            self._ack_pending = False
+            self._events.append(ev.Closed())
+
+    def _clear_timers(self) -> None:
+        self._rto_deadline = self._tw_deadline = self._fw2_deadline = None
+        self._tlp_deadline = self._reorder_deadline = self._persist_deadline = None
+        self._keepalive_deadline = None
+        self.acks.deadline = None
+
+    def _fail(self, code: int, reason: str, trigger: Trigger) -> None:
+        self.error = code
+        self._events.append(ev.ConnectionError(code, reason))
+        self._set_state(trigger, prefer=State.CLOSED)
+
+    def _ts_now(self, now: float) -> int:
+        """TSval: a millisecond clock with a per-connection offset (RFC 7323 §5.4)."""
+        return (int(now * 1000) + self._ts_offset) & MASK
+
+    @property
+    def eff_mss(self) -> int:
+        """Largest payload per segment: the peer's MSS less our TCP options (RFC 9293 §3.7.1)."""
+        a = self.agreement
+        if a is None:
+            return self.config.default_peer_mss
+        mss = min(a.peer_mss, self.config.mss)
+        return max(mss - (12 if a.timestamps else 0), 1)
+
+    @property
+    def sack_ok(self) -> bool:
+        return bool(self.agreement and self.agreement.sack)
+
+    def _pipe(self) -> int:
+        """RFC 6675 pipe; without SACK each duplicate ACK counts as one segment that left
+        the network (RFC 6937 §3, Linux tcp_add_reno_sack), which also gives RFC 3042's
+        limited transmit."""
+        pipe = self.board.pipe
+        if not self.sack_ok and self.dupacks:
+            pipe = max(pipe - self.dupacks * self.eff_mss, 0)
+        return pipe
+
+    @property
+    def in_recovery(self) -> bool:
+        return self.recovery_point is not None
+
+    def _init_cc(self, now: float) -> None:
+        """RFC 6928: IW = 10 segments (Linux TCP_INIT_CWND)."""
+        mss = self.eff_mss
+        self.cc = make_cc(self.config.congestion, mss, self.config.initial_cwnd_segments * mss, now)
+
+    @property
+    def cwnd(self) -> int:
+        return self.cc.cwnd if self.cc else 0
+
+    @property
+    def ssthresh(self) -> int:
+        return self.cc.ssthresh if self.cc else 1 << 30
+
+    # --- the receive window (RFC 9293 §3.8.6.2.2, RFC 7323 §2) ------------------------
+
+    def _rcv_window(self, syn: bool = False) -> int:
+        """The window to announce: free buffer space (bounded by Linux's growing window
+        clamp), never shrinking the right edge announced before, and only moved forward
+        by at least min(MSS, buffer/2) at a time (receiver SWS avoidance)."""
+        free = min(self.rcvbuf.free, self._rcv_ssthresh)
+        shift = self.agreement.rcv_wscale if self.agreement and not syn else 0
+        free = (free >> shift) << shift
+        promised = max(seq_sub(self._rcv_adv, self.rcv_nxt), 0)
+        if free > promised and promised > 0:
+            step = min(self.config.mss, self.config.rcvbuf // 2)
+            if free - promised < step:
+                return promised
+        return max(free, promised)
+
+    def _window_field(self, window: int, syn: bool) -> int:
+        if syn:  # RFC 7323 §2.2: the window in a SYN or SYN-ACK is never scaled
+            return min(window, 0xFFFF)
+        shift = self.agreement.rcv_wscale if self.agreement else 0
+        return min(window >> shift, 0xFFFF)
+
+    def _options(self, now: float, flags: Flags) -> tuple[TCPOption, ...]:
+        opts: tuple[TCPOption, ...] = ()
+        a = self.agreement
+        if a and a.timestamps:
+            # RFC 7323 §3.2, in Linux's layout: nop,nop,TS on every non-SYN segment.
+            opts = (NOP(), NOP(), Timestamps(self._ts_now(now), self.ts_recent))
+        if a and a.sack and flags & A and not flags & R:
+            blocks = self.rcvbuf.sack_blocks(self.rcv_nxt, a.timestamps)
+            if blocks:
+                opts += (NOP(), NOP(), Sack(blocks))  # RFC 2018 §3 (Linux's layout)
+        return opts
+
+    def _emit(
+        self,
+        now: float,
+        flags: Flags,
+        seq: int,
+        payload: bytes = b"",
+        *,
+        options: tuple[TCPOption, ...] | None = None,
+        retrans: bool = False,
+    ) -> TCPSegment:
+        assert self.remote is not None
+        if retrans:
+            self._count("RetransSegs")
+            self.total_retrans += 1
+        else:
+            self._count("OutSegs")
+        syn = bool(flags & S)
+        wnd = self._rcv_window(syn)
+        if flags & A:
+            if self._ece_pending and not syn:
+                flags |= Flags.ECE  # RFC 3168 §6.1.3: echo CE until CWR arrives
+            self._rcv_adv = seq_add(self.rcv_nxt, wnd)
+            self._last_ack_sent = self.rcv_nxt
+            self._ack_pending = False
+            self.acks.ack_sent()
+        ecn = 0
+        if payload and self.ecn_ok and not retrans:
+            ecn = ECT0  # RFC 3168 §6.1.5: data, but not retransmissions, is ECN-capable
+            if self._cwr_pending:
+                flags |= Flags.CWR  # RFC 3168 §6.1.2
+                self._cwr_pending = False
+        seg = TCPSegment(
+            src_port=self.local[1],
+            dst_port=self.remote[1],
+            seq=seq,
+            ack=self.rcv_nxt if flags & A else 0,
+            flags=flags,
+            window=self._window_field(wnd, syn),
+            options=self._options(now, flags) if options is None else options,
+            payload=payload,
+            ip_ecn=ecn,
+        )
+        self._out.append(seg)
+        self._last_send = now
+        return seg
+
+    def _send_ack(self, now: float) -> None:
+        """<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4)."""
+        self._emit(now, A, self.snd_nxt)
+
+    def _challenge_ack(self, now: float) -> None:
+        """A challenge ACK, rate-limited per connection (RFC 5961 §3.2, §4.2, §7)."""
+        if now - self._last_challenge < self.config.challenge_ack_interval:
+            self._count("TCPChallengeACKLimited")
+            return
+        self._last_challenge = now
+        self._count("TCPChallengeACK")
+        self._send_ack(now)
+
+    def _send_rst(self, now: float, seq: int) -> None:
+        """<SEQ=seq><CTL=RST> for our side of the connection (RFC 9293 §3.10.5)."""
+        assert self.remote is not None
+        self._count("OutRsts")
+        self._count("OutSegs")
+        self._out.append(TCPSegment(self.local[1], self.remote[1], seq, 0, R, 0, options=()))
+
+    def _start_rto(self, now: float) -> None:
+        self._rto_deadline = now + self.rto.rto

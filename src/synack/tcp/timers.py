@@ -1,0 +1,193 @@
+"""Timer expiry: retransmission (RFC 6298 §5), tail loss probe and RACK reordering
+(RFC 8985 §6.3, §7), persist (RFC 9293 §3.8.6.1), keepalive (RFC 9293 §3.8.4), delayed
+ACK (RFC 9293 §3.8.6.3), TIME_WAIT (§3.10.8) and the FIN_WAIT_2 orphan timeout (Linux)."""
+
+from __future__ import annotations
+
+import errno as errnos
+
+from synack.tcp.output import Output
+from synack.tcp.prr import PRR
+from synack.tcp.seq import seq_add, seq_sub
+from synack.tcp.states import State, Trigger
+from synack.tcp.tcb import A
+
+
+class Timers(Output):
+    def get_timer(self) -> float | None:
+        """The earliest deadline of any running timer, or None."""
+        best: float | None = None
+        for d in (
+            self._rto_deadline,
+            self._tw_deadline,
+            self._fw2_deadline,
+            self._tlp_deadline,
+            self._reorder_deadline,
+            self._persist_deadline,
+            self._keepalive_deadline,
+            self.acks.deadline,
+        ):
+            if d is not None and (best is None or d < best):
+                best = d
+        return best
+
+    def handle_timer(self, now: float) -> None:
+        """Run every timer whose deadline has passed."""
+        if self._tw_deadline is not None and now >= self._tw_deadline:
+            self._tw_deadline = None
+            self._set_state(Trigger.TIME_WAIT_TIMEOUT)
+            return
+        if self._fw2_deadline is not None and now >= self._fw2_deadline:
+            self._fw2_deadline = None
+            if self.state is State.FIN_WAIT_2:
+                self._set_state(Trigger.FIN_WAIT_2_TIMEOUT)
+                return
+        if self.acks.deadline is not None and now >= self.acks.deadline:
+            self.acks.deadline = None
+            self._ack_pending = True  # the delayed ACK is due
+        if self._reorder_deadline is not None and now >= self._reorder_deadline:
+            self._reorder_deadline = None
+            self._on_reorder_timeout(now)
+        if self._tlp_deadline is not None and now >= self._tlp_deadline:
+            self._tlp_deadline = None
+            self._on_probe_timeout(now)
+        if self._rto_deadline is not None and now >= self._rto_deadline:
+            self._rto_deadline = None
+            self._on_rto(now)
+        if self._persist_deadline is not None and now >= self._persist_deadline:
+            self._persist_deadline = None
+            self._on_persist(now)
+        if self._keepalive_deadline is not None and now >= self._keepalive_deadline:
+            self._keepalive_deadline = None
+            self._on_keepalive(now)
+
+    # --- retransmission timeout ------------------------------------------------------
+
+    def _on_rto(self, now: float) -> None:
+        st = self.state
+        self._timed = None  # Karn's algorithm: no sample from a retransmitted segment
+        if st is State.SYN_SENT:
+            if self._syn_retries >= self.config.syn_retries:
+                self._fail(errnos.ETIMEDOUT, "SYN retransmissions exhausted", Trigger.TIMEOUT)
+                return
+            self._syn_retries += 1
+            self.rto.back_off()
+            self._send_syn(now, retrans=True)
+            self._start_rto(now)
+            return
+        if st is State.SYN_RECEIVED:
+            if self._syn_retries >= self.config.synack_retries:
+                if self.listener_child or self._passive:
+                    self._set_state(Trigger.TIMEOUT, prefer=State.CLOSED)  # dropped silently
+                else:
+                    self._fail(
+                        errnos.ETIMEDOUT, "SYN-ACK retransmissions exhausted", Trigger.TIMEOUT
+                    )
+                return
+            self._syn_retries += 1
+            self.rto.back_off()
+            self._send_syn_ack(now, retrans=True)
+            self._start_rto(now)
+            return
+        if not self.board.segments:
+            return
+        if self.retransmits >= self.config.retries2:
+            self._fail(errnos.ETIMEDOUT, "retransmissions exhausted", Trigger.TIMEOUT)
+            return
+        self.retransmits += 1
+        self._count("TCPTimeouts")
+        # RFC 6675 §5.1 / RFC 8985 §6.3: after an RTO every unSACKed segment is lost;
+        # RFC 5681 §3.1: ssthresh per equation 4 and a loss window of one segment.
+        self.board.mark_all_lost()
+        if self.cc is not None:
+            self.cc.on_rto(now, seq_sub(self.snd_max, self.snd_una))
+        self.prr = None
+        self.recovery_point = self.snd_max  # RFC 6582 §3.2 step 4: avoid a false fast retransmit
+        self._tlp_deadline = None
+        self._tlp_high = None
+        self.rto.back_off()  # RFC 6298 §5.5
+        self._start_rto(now)  # RFC 6298 §5.6
+        self._send_retransmissions_after_rto(now)
+
+    def _send_retransmissions_after_rto(self, now: float) -> None:
+        lost = self.board.next_lost()
+        if lost is not None:
+            self._retransmit(lost, now)
+
+    # --- RACK reordering timer and TLP (RFC 8985) --------------------------------------
+
+    def _on_reorder_timeout(self, now: float) -> None:
+        reo = self.rack.reo_wnd(self.in_recovery, self.board, self.rto.srtt, self.eff_mss)
+        lost, timeout = self.rack.detect_loss(self.board, now, reo)
+        self._reorder_deadline = None if timeout is None else now + timeout
+        if lost and not self.in_recovery and self.cc is not None:
+            prior_cwnd = self.cc.cwnd
+            self.cc.on_congestion_event(now, seq_sub(self.snd_max, self.snd_una))
+            self.recovery_point = self.snd_max
+            self.prr = PRR(self.cc.ssthresh, max(prior_cwnd, 1), self.eff_mss)
+            self._count("TCPRecoveries")
+        if self.prr is not None:
+            self._prr_allowance = self.prr.sndcnt(0, self._pipe())
+
+    def _on_probe_timeout(self, now: float) -> None:
+        """RFC 8985 §7.3: send one new segment if the windows allow, else retransmit the
+        last segment sent."""
+        if not self.board.segments or self.in_recovery:
+            return
+        mss = self.eff_mss
+        avail = self.sndbuf.available_from(self.snd_nxt)
+        room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
+        if avail and room > 0:
+            self._send_new(now, min(avail, mss, room), False)
+        else:
+            self._retransmit(self.board.segments[-1], now)
+        self._tlp_high = self.snd_max
+        self._count("TCPLossProbes")
+        self._start_rto(now)
+
+    # --- persist, keepalive ---------------------------------------------------------------
+
+    def _on_persist(self, now: float) -> None:
+        """A zero-window probe: Linux sends <SEQ=SND.UNA-1><ACK=RCV.NXT> with no data
+        (tcp_xmit_probe_skb), which makes the peer answer with its window."""
+        if self.state not in (
+            State.ESTABLISHED,
+            State.CLOSE_WAIT,
+            State.FIN_WAIT_1,
+            State.CLOSING,
+            State.LAST_ACK,
+        ):
+            return
+        self._emit(now, A, seq_add(self.snd_una, -1))
+        self._count("TCPWinProbe")
+        self.rto.back_off()
+        self._persist_deadline = now + self.rto.rto
+
+    def _arm_keepalive(self, now: float) -> None:
+        if self.config.keepalive and self.state in (State.ESTABLISHED, State.CLOSE_WAIT):
+            self._keepalive_deadline = now + self.config.keepidle
+            self._keepalive_probes = 0
+
+    def _on_keepalive(self, now: float) -> None:
+        """RFC 9293 §3.8.4: probe an idle connection; after keepcnt unanswered probes the
+        connection is dead: reset it and report ETIMEDOUT (Linux tcp_keepalive_timer)."""
+        if not self.config.keepalive or self.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
+            return
+        if self.board.segments:
+            self._keepalive_deadline = now + self.config.keepintvl  # data in flight: RTO rules
+            return
+        if self._keepalive_probes >= self.config.keepcnt:
+            self._send_rst(now, self.snd_nxt)
+            self._fail(errnos.ETIMEDOUT, "keepalive: peer did not answer", Trigger.TIMEOUT)
+            return
+        self._keepalive_probes += 1
+        self._emit(now, A, seq_add(self.snd_una, -1))  # <SEQ=SND.UNA-1>, no data
+        self._count("TCPKeepAlive")
+        self._keepalive_deadline = now + self.config.keepintvl
+
+    # (defined by the connection)
+    def _send_syn(self, now: float, retrans: bool = False) -> None:
+        raise NotImplementedError
+
+    def _send_syn_ack(self, now: float, retrans: bool = False) -> None:
+        raise NotImplementedError
