@@ -11,6 +11,36 @@ from synack.stack.socket import TcpHandle
 from synack.tcp import events as ev
 
 
+class Writer:
+    """Writes a message that may not fit the send buffer at once: the rest goes out as
+    SendBufferSpace events report room, and an action (close, shutdown) can wait for the
+    last byte to be written."""
+
+    def __init__(self) -> None:
+        self.pending: dict[TcpHandle, bytearray] = {}
+        self.after: dict[TcpHandle, Callable[[], None]] = {}
+
+    def write(self, h: TcpHandle, data: bytes) -> None:
+        buf = self.pending.setdefault(h, bytearray())
+        buf += data
+        self.flush(h)
+
+    def flush(self, h: TcpHandle) -> None:
+        buf = self.pending.get(h)
+        if buf:
+            n = h.send(bytes(buf))
+            del buf[:n]
+        if not buf and h in self.after:
+            self.after.pop(h)()
+
+    def then(self, h: TcpHandle, action: Callable[[], None]) -> None:
+        """Run ``action`` once everything written to ``h`` is in its send buffer."""
+        if self.pending.get(h):
+            self.after[h] = action
+        else:
+            action()
+
+
 @dataclass
 class Server:
     """Listens on a port; answers each request with ``reply``; closes its side
@@ -25,6 +55,7 @@ class Server:
     received: bytearray = field(default_factory=bytearray)
     handles: list[TcpHandle] = field(default_factory=list)
     on_connection: Callable[[TcpHandle], None] | None = None
+    writer: Writer = field(default_factory=Writer)
 
     def start(self, host: Host | None = None, iss: int | None = None) -> Server:
         (host or self.tb.server).listen(self.port, on_accept=self._accept, iss=iss)
@@ -43,12 +74,14 @@ class Server:
             self.received += data
             want = self.request_size or 1
             if data and self.reply is not None and before < want <= len(self.received):
-                h.send(self.reply)
+                self.writer.write(h, self.reply)
+        elif isinstance(e, ev.SendBufferSpace):
+            self.writer.flush(h)
         elif isinstance(e, ev.PeerClosed):
             if self.close_after == 0.0:
-                h.close()
+                self.writer.then(h, h.close)
             elif self.close_after is not None:
-                self.tb.sim.call_later(self.close_after, h.close)
+                self.tb.sim.call_later(self.close_after, lambda: self.writer.then(h, h.close))
 
 
 @dataclass
@@ -69,6 +102,7 @@ class Client:
     received: bytearray = field(default_factory=bytearray)
     handle: TcpHandle | None = None
     error: str | None = None
+    writer: Writer = field(default_factory=Writer)
 
     def start(self, at: float = 0.0) -> Client:
         self.tb.at(at, self._connect)
@@ -83,20 +117,20 @@ class Client:
         )
         self.handle.on_event = self._event
         if self.send_early and self.request is not None:
-            self.handle.send(self.request)
+            self.writer.write(self.handle, self.request)
 
     def _close_later(self, h: TcpHandle) -> None:
         if self.close_after == 0.0:
-            h.close()
+            self.writer.then(h, h.close)
         elif self.close_after is not None:
-            self.tb.sim.call_later(self.close_after, h.close)
+            self.tb.sim.call_later(self.close_after, lambda: self.writer.then(h, h.close))
 
     def _event(self, h: TcpHandle, e: ev.Event) -> None:
         if isinstance(e, ev.Connected):
             if self.request is not None and not self.send_early:
-                h.send(self.request)
+                self.writer.write(h, self.request)
                 if self.shutdown_after_request:
-                    h.shutdown()
+                    self.writer.then(h, h.shutdown)
             if not self.expect_reply:
                 self._close_later(h)
         elif isinstance(e, ev.DataReceived):
@@ -105,6 +139,8 @@ class Client:
             enough = self.expect_bytes is None or len(self.received) >= self.expect_bytes
             if data and enough and self.expect_reply and not self.shutdown_after_request:
                 self._close_later(h)
+        elif isinstance(e, ev.SendBufferSpace):
+            self.writer.flush(h)
         elif isinstance(e, ev.PeerClosed) and self.shutdown_after_request:
             h.close()
         elif isinstance(e, ev.ConnectionError):
