@@ -88,17 +88,18 @@ def seg(
     return TCPSegment(src, dst, seq, ack, flags, window, payload=payload)
 
 
-def handshake(now: float = 0.0, **cfg: object) -> tuple[Peer, Peer]:
-    """A (client, at A_ADDR) and B (server in LISTEN at B_ADDR), through the handshake."""
+def handshake(now: float = 0.0, rtt: float = 0.0, **cfg: object) -> tuple[Peer, Peer]:
+    """A (client, at A_ADDR) and B (server in LISTEN at B_ADDR), through the handshake
+    over a path with round-trip time ``rtt``."""
     a = Peer.make(A_ADDR, **cfg)
     b = Peer.make(B_ADDR, **cfg)
     b.conn.listen()
     b.flush(now)
     a.conn.connect(B_ADDR, now)
     (syn,) = a.flush(now)
-    (synack,) = b.recv_segment(syn, now, A_ADDR)
-    (ack,) = a.recv_segment(synack, now)
-    assert b.recv_segment(ack, now) == []
+    (synack,) = b.recv_segment(syn, now + rtt / 2, A_ADDR)
+    (ack,) = a.recv_segment(synack, now + rtt)
+    assert b.recv_segment(ack, now + rtt * 1.5) == []
     assert a.state is State.ESTABLISHED and b.state is State.ESTABLISHED
     return a, b
 

@@ -28,7 +28,6 @@ class AckInput(TCB):
         mss = self.eff_mss
         prior_una = self.snd_una
         prior_pipe = self._pipe()
-        prior_sacked = self.board.sacked_bytes
         delivered: list[SentSegment] = []
         acked = 0
         if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
@@ -45,8 +44,12 @@ class AckInput(TCB):
                 self._tlp_high = None  # RFC 8985 §7.4: the probe's episode is over
         if self.sack_ok and seg.sack_blocks:
             delivered += self.board.apply_sack(seg.sack_blocks, self.snd_una)
-        sacked_delta = self.board.sacked_bytes - prior_sacked
-        delivered_data = acked + max(sacked_delta, 0)  # RFC 6937 DeliveredData
+        # RFC 6937 DeliveredData, counted in segments as Linux counts packets
+        # (newly_acked_sacked): a small segment delivered counts as one MSS, so that cwnd
+        # and PRR behave per packet like the kernel's.
+        delivered_data = len(delivered) * mss
+        if acked and not delivered:
+            delivered_data = mss  # part of a segment was acknowledged
 
         if (
             not acked
@@ -122,11 +125,18 @@ class AckInput(TCB):
         flight = seq_sub(self.snd_max, self.snd_una)
         prior_cwnd = self.cc.cwnd
         self.cc.on_congestion_event(now, flight)
+        self._whole_segments()
         self.recovery_point = self.snd_max
         # RecoverFS: Linux uses the cwnd before the reduction (tcp_init_cwnd_reduction).
         self.prr = PRR(self.cc.ssthresh, max(prior_cwnd, prior_pipe, 1), self.eff_mss)
         self._prr_allowance = 0
         self._count("TCPRecoveries")
+
+    def _whole_segments(self) -> None:
+        """ssthresh counts whole segments, as Linux's snd_ssthresh counts packets."""
+        assert self.cc is not None
+        mss = self.eff_mss
+        self.cc.ssthresh = max(self.cc.ssthresh // mss * mss, 2 * mss)
 
     def _exit_recovery(self, now: float) -> None:
         assert self.cc is not None
@@ -139,6 +149,7 @@ class AckInput(TCB):
         if self.cc is None or self._ecn_reduced_until is not None or self.in_recovery:
             return
         self.cc.on_congestion_event(now, seq_sub(self.snd_max, self.snd_una))
+        self._whole_segments()
         self.cc.cwnd = max(self.cc.ssthresh, self.eff_mss)
         self._ecn_reduced_until = self.snd_max
         self._cwr_pending = True

@@ -408,6 +408,13 @@ class Connection(Timers, AckInput):
                 self._challenge_ack(now)  # RFC 5961 §4.2 (any SYN, in or out of window)
                 return
             self._count("TCPOutOfWindow")
+            old = seg.payload and seq_lt(seg.seq, self.rcv_nxt)
+            if old and self.sack_ok and self.config.dsack:
+                # RFC 2883 §4 (Linux tcp_send_dupack): report the duplicate.
+                end = seq_add(seg.seq, len(seg.payload))
+                if seq_gt(end, self.rcv_nxt):
+                    end = self.rcv_nxt
+                self.rcvbuf.note_duplicate(seg.seq, seq_sub(end, seg.seq))
             self._send_ack(now)
             return
 

@@ -67,7 +67,7 @@ class Output(TCB):
             budget = self._budget()
             lost = self.board.next_lost()
             if lost is not None:
-                if budget <= 0:
+                if budget < min(lost.length, self.eff_mss) and self.board.pipe > 0:
                     break
                 self._retransmit(lost, now)
                 continue
@@ -89,7 +89,11 @@ class Output(TCB):
         if self._fin_seq is not None and not seq_lt(self.snd_nxt, seq_add(self._fin_seq, 1)):
             return 0, False  # FIN already sent
         room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
-        n = max(min(avail, mss, room, max(budget, 0)), 0)
+        if budget < min(avail, mss) and self.board.segments:
+            # The congestion window counts whole segments, as Linux's snd_cwnd does:
+            # no runt segment just to fill the last bytes of cwnd.
+            return 0, False
+        n = max(min(avail, mss, room), 0)
         if avail == 0:
             # Only the FIN is left: it needs no window space but some congestion budget.
             return 0, bool(fin_due and (budget > 0 or not self.board.segments))

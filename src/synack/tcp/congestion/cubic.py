@@ -94,8 +94,7 @@ class Cubic(StandardCongestionControl):
         super().on_ack(acked, now, rtt, in_flight, app_limited)
         self._last_ack = now
 
-    def on_recovery_end(self, now: float) -> None:
-        super().on_recovery_end(now)
+    def _on_recovery_end(self, now: float) -> None:
         # cwnd = ssthresh: the congestion-avoidance stage starts now.
         self._start_epoch(now)
 
@@ -144,7 +143,7 @@ class Cubic(StandardCongestionControl):
         self.cwnd_prior = cwnd
         self.t_epoch = None
         self._remainder = 0.0
-        return max(int(in_flight * BETA), 2 * self.mss)
+        return max(round(in_flight * BETA), 2 * self.mss)
 
     def _on_app_limited_ack(self, now: float) -> None:
         # RFC 9438 §5.8: t "MUST NOT include" periods in which cwnd was not updated

@@ -35,6 +35,8 @@ class StandardCongestionControl(CongestionControl):
         self._timed_out = False
         #: Slow start that follows an RTO uses L = 1*SMSS (RFC 3465 §2.3).
         self._slow_start_after_rto = False
+        #: The last reduction was a timeout, not a fast-recovery congestion event.
+        self._timeout_recovery = False
         #: Counters for TCP_INFO-style introspection.
         self.congestion_events = 0
         self.timeouts = 0
@@ -65,6 +67,7 @@ class StandardCongestionControl(CongestionControl):
         brought down to it by PRR (RFC 6937) and :meth:`on_recovery_end`."""
         self.congestion_events += 1
         self._slow_start_after_rto = False
+        self._timeout_recovery = False
         self.ssthresh = self._reduce(now, in_flight, timeout=False)
 
     def on_rto(self, now: float, in_flight: int) -> None:
@@ -81,6 +84,18 @@ class StandardCongestionControl(CongestionControl):
         # window, LW, which equals 1 full-sized segment".
         self.cwnd = self.mss
         self._slow_start_after_rto = True
+        self._timeout_recovery = True
+
+    def on_recovery_end(self, now: float) -> None:
+        """Recovery is over.  After fast recovery cwnd = ssthresh (base class, RFC 6582
+        §3.2 step 3, RFC 6937).  After a timeout the window is already slow-starting
+        from the loss window (RFC 5681 §3.1) and stays as it is (Linux: leaving
+        TCP_CA_Loss does not touch cwnd)."""
+        if self._timeout_recovery:
+            self._timeout_recovery = False
+            return
+        super().on_recovery_end(now)
+        self._on_recovery_end(now)
 
     def on_idle(self, now: float, idle: float, rto: float) -> None:
         """Sending resumes after ``idle`` seconds with nothing in flight.
@@ -146,6 +161,9 @@ class StandardCongestionControl(CongestionControl):
     def _reduce(self, now: float, in_flight: int, timeout: bool) -> int:
         """The new ssthresh for a congestion event (``timeout`` False) or the first
         retransmission timeout of a segment; remember what the algorithm needs."""
+
+    def _on_recovery_end(self, now: float) -> None:
+        """Fast recovery ended with cwnd = ssthresh."""
 
     def _on_app_limited_ack(self, now: float) -> None:
         """An ACK arrived while the sender was application-limited."""

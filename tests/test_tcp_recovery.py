@@ -1,0 +1,199 @@
+"""Loss recovery: RACK-based fast retransmit with SACK, NewReno without SACK, PRR,
+tail loss probes, RTO recovery, restart after idle (RFC 8985, 6675, 6582, 6937, 5681)."""
+
+import pytest
+
+from synack.tcp.congestion.cubic import Cubic
+from synack.tcp.congestion.reno import Reno
+from synack.tcp.seq import seq_add
+from synack.tcp.states import State
+from synack.wire.tcp import Flags
+from tcp_harness import handshake
+
+A = Flags.ACK
+
+
+def _warm(a, b, t=1.0, rtt=0.1):
+    """One exchange so that the sender has an RTT sample of ``rtt``."""
+    a.conn.send(b"w" * 100, t)
+    (s,) = a.flush(t)
+    acks = b.recv_ack(s, t + rtt / 2)
+    for ack in acks:
+        a.recv_segment(ack, t + rtt)
+
+
+def _flight(a, n, t):
+    a.conn.send(b"x" * (a.conn.eff_mss * n), t)
+    out = a.flush(t)
+    assert len(out) == n
+    return out
+
+
+def test_third_sacked_segment_triggers_fast_retransmit_with_sack():
+    a, b = handshake(rtt=0.1)
+    _warm(a, b)
+    segs = _flight(a, 10, 2.0)
+    acks = [b.recv_segment(s, 2.05)[0] for s in segs[1:4]]  # segs[0] is lost
+    assert all(x.sack_blocks for x in acks)
+    assert a.recv_segment(acks[0], 2.1) == []  # one SACKed segment: maybe reordering
+    assert a.recv_segment(acks[1], 2.1) == []
+    out = a.recv_segment(acks[2], 2.1)  # three: RACK's reordering window drops to zero
+    assert out[0].seq == segs[0].seq and out[0].payload == segs[0].payload
+    assert a.conn.in_recovery
+    assert a.conn.counters["TCPRecoveries"] == 1
+
+
+def test_rack_reorder_timer_marks_loss_without_three_sacks():
+    a, b = handshake(rtt=0.1)
+    _warm(a, b)
+    segs = _flight(a, 2, 2.0)
+    (ack,) = b.recv_segment(segs[1], 2.05)
+    assert a.recv_segment(ack, 2.1) == []
+    t = a.conn.get_timer()
+    assert 2.1 < t < 2.2  # reordering window: min_rtt / 4
+    out = a.timer(t)
+    assert out and out[0].seq == segs[0].seq
+
+
+def test_three_duplicate_acks_trigger_fast_retransmit_without_sack():
+    a, b = handshake(rtt=0.1, sack=False)
+    _warm(a, b)
+    segs = _flight(a, 6, 2.0)
+    dupacks = [b.recv_segment(s, 2.05)[0] for s in segs[1:5]]
+    assert len({d.ack for d in dupacks}) == 1
+    out1 = a.recv_segment(dupacks[0], 2.1)
+    out2 = a.recv_segment(dupacks[1], 2.1)
+    assert all(s.seq != segs[0].seq for s in out1 + out2)  # limited transmit only
+    out3 = a.recv_segment(dupacks[2], 2.1)
+    assert out3[0].seq == segs[0].seq  # RFC 5681 §3.2
+    assert a.conn.in_recovery
+
+
+def test_partial_ack_retransmits_the_next_hole_newreno():
+    a, b = handshake(rtt=0.1, sack=False)
+    _warm(a, b)
+    segs = _flight(a, 8, 2.0)
+    # segs[0] and segs[2] are lost.
+    dup = [b.recv_segment(s, 2.05) for s in (segs[1], segs[3], segs[4], segs[5])]
+    for d in dup:
+        for x in d:
+            a.recv_segment(x, 2.1)
+    assert a.conn.in_recovery
+    retrans = [s for s in a.sent if s.seq == segs[0].seq]
+    assert len(retrans) == 2
+    (partial,) = b.recv_segment(retrans[-1], 2.15)
+    assert partial.ack == segs[2].seq  # a partial ACK (RFC 6582)
+    out = a.recv_segment(partial, 2.2)
+    assert a.conn.in_recovery
+    # The next hole is marked lost at once; PRR (RFC 6937) lets it go as soon as the
+    # ACK clock allows: here with the next duplicate ACK.
+    assert any(s.start == segs[2].seq and s.lost for s in a.conn.board.segments)
+    if not any(s.seq == segs[2].seq for s in out):
+        (dup,) = b.recv_segment(segs[6], 2.25)
+        out = a.recv_segment(dup, 2.3)
+    assert out and out[0].seq == segs[2].seq
+
+
+def test_prr_paces_recovery_and_cwnd_ends_at_ssthresh():
+    a, b = handshake(rtt=0.1, congestion="reno")
+    _warm(a, b)
+    mss = a.conn.eff_mss
+    n = a.conn.cwnd // mss
+    segs = _flight(a, n, 2.0)
+    a.conn.send(b"y" * (40 * mss), 2.0)  # more data waiting behind the window
+    assert a.flush(2.0) == []
+    # Round 0: segs[0] is lost, the ACKs of all the others arrive.
+    flight_at_loss = None
+    sent: list = []
+    for s in segs[1:]:
+        (x,) = b.recv_segment(s, 2.05)
+        before = (a.conn.snd_max - a.conn.snd_una) & 0xFFFFFFFF
+        sent += a.recv_segment(x, 2.1)
+        if a.conn.in_recovery and flight_at_loss is None:
+            flight_at_loss = before
+    ssthresh = a.conn.ssthresh
+    assert ssthresh == max(flight_at_loss // 2, 2 * mss)  # RFC 5681 equation 4
+    # PRR (RFC 6937): after a round of ACKs in recovery, what is in flight has come
+    # down to ssthresh, and neither a burst nor a stall got there.
+    assert abs(a.conn.board.pipe - ssthresh) <= mss
+    retrans = [s for s in sent if s.seq == segs[0].seq]
+    assert len(retrans) == 1  # one fast retransmit
+    # Round 1: everything arrives, the retransmission first; the full ACK ends recovery.
+    sent.remove(retrans[0])
+    acks = [x for s in [retrans[0], *sent] for x in b.recv_segment(s, 2.15)]
+    for x in acks:
+        a.recv_segment(x, 2.2)
+        if not a.conn.in_recovery:
+            break
+    assert not a.conn.in_recovery
+    assert a.conn.cwnd == ssthresh  # RFC 6937: cwnd = ssthresh at the end
+
+
+def test_tail_loss_probe_retransmits_the_last_segment_after_two_rtts():
+    a, b = handshake(rtt=0.1)
+    _warm(a, b)
+    a.conn.send(b"t" * 3000, 2.0)
+    segs = a.flush(2.0)
+    t = a.conn.get_timer()
+    srtt = a.conn.rto.srtt
+    assert t == pytest.approx(2.0 + 2 * srtt + 0.002)  # RFC 8985 §7.2, Linux's extra
+    (probe,) = a.timer(t)
+    assert probe.seq == segs[-1].seq and probe.payload == segs[-1].payload
+    assert a.conn.counters["TCPLossProbes"] == 1
+
+
+def test_rto_marks_everything_lost_and_restarts_from_one_segment():
+    a, b = handshake(rtt=0.1, sack=False)
+    _warm(a, b)
+    segs = _flight(a, 5, 2.0)
+    t = a.conn.get_timer()
+    out = a.timer(t)
+    assert [s.seq for s in out] == [segs[0].seq]
+    assert a.conn.cwnd == a.conn.eff_mss  # RFC 5681 §3.1: loss window
+    assert a.conn.board.lost_bytes == 5 * a.conn.eff_mss - 0 or a.conn.board.lost_bytes > 0
+    # The ACK of the retransmission lets two more go (slow start).
+    (ack,) = b.recv_segment(out[0], t + 0.05)
+    more = a.recv_segment(ack, t + 0.1)
+    assert [s.seq for s in more] == [segs[1].seq, segs[2].seq]
+
+
+def test_congestion_control_is_chosen_by_name():
+    a, _ = handshake(rtt=0.1, congestion="reno")
+    assert isinstance(a.conn.cc, Reno)
+    c, _ = handshake(rtt=0.1)
+    assert isinstance(c.conn.cc, Cubic)  # Linux's default
+    assert c.conn.cwnd == 10 * c.conn.eff_mss  # RFC 6928 IW10
+    with pytest.raises(ValueError):
+        handshake(rtt=0.1, congestion="vegas-ish")
+
+
+def test_restart_after_idle_resets_cwnd_to_the_initial_window():
+    a, b = handshake(rtt=0.1)
+    _warm(a, b)
+    mss = a.conn.eff_mss
+    for i in range(4):  # grow cwnd past IW10
+        segs = _flight(a, 10, 2.0 + i)
+        for s in segs:
+            for x in b.recv_ack(s, 2.05 + i):
+                a.recv_segment(x, 2.1 + i)
+    assert a.conn.cwnd > 10 * mss
+    a.conn.send(b"i" * 100, 30.0)  # idle for much longer than one RTO
+    a.flush(30.0)
+    assert a.conn.cwnd <= 10 * mss
+    a2, b2 = handshake(rtt=0.1, slow_start_after_idle=False)
+    _warm(a2, b2)
+    assert a2.conn.state is State.ESTABLISHED
+
+
+def test_retransmission_ack_is_not_used_for_rtt_karn():
+    a, b = handshake(rtt=0.1, timestamps=False)
+    _warm(a, b, rtt=0.1)
+    srtt = a.conn.rto.srtt
+    a.conn.send(b"k" * 10, 2.0)
+    (s,) = a.flush(2.0)
+    t = a.conn.get_timer()
+    (again,) = a.timer(t)
+    (ack,) = b.recv_ack(again, t + 5.0)
+    a.recv_segment(ack, t + 10.0)
+    assert a.conn.rto.srtt == srtt
+    assert a.conn.snd_una == seq_add(s.seq, 10)

@@ -1,0 +1,77 @@
+"""Sending rules: segmentation at the effective MSS, PSH, Nagle (Minshall), TCP_NODELAY,
+the send buffer bound, sender SWS avoidance, zero window and persist probes."""
+
+from synack.tcp.seq import seq_add
+from synack.wire.tcp import Flags
+from tcp_harness import handshake, seg
+
+A, P = Flags.ACK, Flags.PSH
+
+
+def test_segments_are_cut_at_the_effective_mss_with_psh_on_the_last():
+    a, _b = handshake()
+    mss = a.conn.eff_mss
+    assert mss == 1460 - 12  # timestamps take 12 bytes of every segment
+    a.conn.send(b"x" * (2 * mss + 100), 1.0)
+    out = a.flush(1.0)
+    assert [len(s.payload) for s in out] == [mss, mss, 100]
+    assert [bool(s.flags & P) for s in out] == [False, False, True]
+
+
+def test_nagle_holds_a_small_segment_while_a_small_one_is_unacknowledged():
+    a, b = handshake()
+    a.conn.send(b"a", 1.0)
+    (first,) = a.flush(1.0)
+    a.conn.send(b"b", 1.01)
+    assert a.flush(1.01) == []  # held: "a" is small and unacknowledged
+    ack = b.recv_ack(first, 1.05)
+    (second,) = a.recv_segment(ack[0], 1.1)
+    assert second.payload == b"b"
+
+
+def test_nodelay_sends_small_segments_at_once():
+    a, _b = handshake(nodelay=True)
+    a.conn.send(b"a", 1.0)
+    a.flush(1.0)
+    a.conn.send(b"b", 1.01)
+    assert [s.payload for s in a.flush(1.01)] == [b"b"]
+
+
+def test_send_buffer_bounds_what_send_accepts():
+    a, _b = handshake(sndbuf=4000)
+    assert a.conn.send(b"x" * 10_000, 1.0) == 4000
+    assert a.conn.send(b"y", 1.0) == 0
+
+
+def test_send_window_limits_flight_and_zero_window_starts_persist_probes():
+    a, b = handshake()
+    # The peer announces a window of 1000 bytes (scale 7: field 7 -> 896 bytes).
+    a.conn.receive_segment(seg(A, b.conn.snd_nxt, a.conn.snd_nxt, window=0), 1.0)
+    a.flush(1.0)
+    a.conn.send(b"z" * 3000, 1.0)
+    assert a.flush(1.0) == []  # zero window: nothing may be sent
+    t = a.conn.get_timer()
+    (probe,) = a.timer(t)
+    # Linux's zero-window probe: <SEQ=SND.UNA-1>, no data.
+    assert probe.seq == seq_add(a.conn.snd_una, -1) and not probe.payload
+    t2 = a.conn.get_timer()
+    assert t2 - t > t - 1.0  # probes back off
+    # A window update lets the data go.
+    out = a.recv_segment(seg(A, b.conn.snd_nxt, a.conn.snd_una, window=100), t2 - 0.01)
+    assert sum(len(s.payload) for s in out) == 3000
+
+
+def test_sender_sws_avoidance_waits_for_a_useful_window():
+    a, _b = handshake()
+    a.conn.send(b"w" * 5000, 1.0)
+    sent = a.flush(1.0)
+    assert sum(len(s.payload) for s in sent) == 5000
+    # Now a peer that offered 64 KiB shrinks its window to 10 bytes beyond what is in
+    # flight after acknowledging everything: a 10-byte segment would be silly.
+    a2, b2 = handshake(window_scaling=False)
+    a2.conn.send(b"v" * 3000, 1.0)
+    a2.flush(1.0)
+    una = seq_add(a2.conn.snd_una, 3000)
+    a2.conn.send(b"u" * 3000, 1.1)
+    out = a2.recv_segment(seg(A, b2.conn.snd_nxt, una, window=10), 1.1)
+    assert out == []
