@@ -75,3 +75,12 @@ def test_sender_sws_avoidance_waits_for_a_useful_window():
     a2.conn.send(b"u" * 3000, 1.1)
     out = a2.recv_segment(seg(A, b2.conn.snd_nxt, una, window=10), 1.1)
     assert out == []
+
+
+def test_options_change_on_a_live_connection():
+    a, _ = handshake()
+    a.conn.configure(1.0, nodelay=True, keepalive=True, keepidle=5.0, sndbuf=10)
+    assert a.conn.config.nodelay and a.conn.get_timer() == 6.0
+    assert a.conn.send(b"x" * 100, 1.0) == 10
+    a.conn.configure(1.0, congestion="reno")
+    assert a.conn.cc.name == "reno" and a.conn.cwnd == 10 * a.conn.eff_mss

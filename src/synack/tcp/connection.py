@@ -60,6 +60,26 @@ class Connection(Timers, AckInput):
     # User calls (RFC 9293 §3.10.1 - §3.10.6)
     # ------------------------------------------------------------------------------
 
+    def configure(self, now: float, **changes: object) -> None:
+        """Change options of a live connection, as setsockopt does: TCP_NODELAY
+        (``nodelay``), SO_KEEPALIVE and TCP_KEEPIDLE/INTVL/CNT (``keepalive``,
+        ``keepidle``...), SO_SNDBUF/SO_RCVBUF (``sndbuf``, ``rcvbuf``), TCP_MAXSEG
+        (``mss``, before the handshake), TCP_CONGESTION (``congestion``)."""
+        self.config = self.config.with_(**changes)
+        self.sndbuf.capacity = self.config.sndbuf
+        self.rcvbuf.capacity = self.config.rcvbuf
+        self.acks.timeout = self.config.delack
+        if "congestion" in changes and self.cc is not None:
+            old = self.cc
+            self._init_cc(now)
+            assert self.cc is not None
+            self.cc.cwnd, self.cc.ssthresh = old.cwnd, old.ssthresh
+        if "keepalive" in changes or "keepidle" in changes:
+            if self.config.keepalive:
+                self._arm_keepalive(now)
+            else:
+                self._keepalive_deadline = None
+
     def listen(self) -> None:
         """Passive OPEN (RFC 9293 §3.10.1): wait in LISTEN for a SYN from anyone."""
         if self.state is not State.CLOSED:
