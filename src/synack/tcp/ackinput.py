@@ -142,7 +142,10 @@ class AckInput(TCB):
         assert self.cc is not None
         self.recovery_point = None
         self.prr = None
-        self.cc.on_recovery_end(now)
+        if self._rto_recovery:
+            self._rto_recovery = False  # Linux leaves TCP_CA_Loss without touching cwnd
+        else:
+            self.cc.on_recovery_end(now)
 
     def _on_ece(self, now: float) -> None:
         """RFC 3168 §6.1.2: reduce cwnd once per window of data, then say so with CWR."""
@@ -150,7 +153,7 @@ class AckInput(TCB):
             return
         self.cc.on_congestion_event(now, seq_sub(self.snd_max, self.snd_una))
         self._whole_segments()
-        self.cc.cwnd = max(self.cc.ssthresh, self.eff_mss)
+        self.cc.on_recovery_end(now)  # cwnd = ssthresh at once (RFC 3168 §6.1.2)
         self._ecn_reduced_until = self.snd_max
         self._cwr_pending = True
         self._count("TCPECNReductions")

@@ -42,6 +42,7 @@ class Output(TCB):
         return self.cwnd - self._pipe()
 
     _prr_allowance = 0
+    _idle_reported: float | None = None  # the pause already reported to on_idle
     _snd_sml: int | None = None  # end of the last small segment sent (Minshall/Linux)
 
     def _spend(self, n: int) -> None:
@@ -55,13 +56,18 @@ class Output(TCB):
         if self.cc is None:
             return
         mss = self.eff_mss
+        last = self._last_send
         if (
-            self.config.slow_start_after_idle
-            and not self.board.segments
-            and self._last_send
-            and now - self._last_send > self.rto.rto
+            not self.board.segments
+            and last is not None
+            and now > last
+            and last != self._idle_reported
+            and self.sndbuf.available_from(self.snd_nxt) > 0
         ):
-            self.cc.on_idle(now, now - self._last_send, self.rto.rto)  # RFC 5681 §4.1
+            # Sending resumes after a pause: the algorithm decides about restart after
+            # idle (RFC 5681 §4.1) and keeps idle time out of CUBIC's clock (RFC 9438 §5.8).
+            self._idle_reported = last
+            self.cc.on_idle(now, now - last, self.rto.rto)
         sent_new = False
         while True:
             budget = self._budget()

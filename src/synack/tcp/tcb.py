@@ -87,6 +87,7 @@ class TCB:
         self.rack = Rack()
         self.prr: PRR | None = None
         self.recovery_point: int | None = None  # RFC 6582 "recover"
+        self._rto_recovery = False  # the recovery began with an RTO (Linux TCP_CA_Loss)
         self.dupacks = 0  # for peers without SACK (RFC 5681 §3.2, RFC 6582)
         self.acks = AckPolicy(self.config.delack)
 
@@ -109,7 +110,7 @@ class TCB:
         self._tw_deadline: float | None = None
         self._fw2_deadline: float | None = None
         self._timed: tuple[int, float] | None = None  # (end seq, send time) for Karn RTT
-        self._last_send = 0.0
+        self._last_send: float | None = None
         self._last_rcv = 0.0
         self._ts_offset = 0
         self.ts_recent = 0
@@ -207,6 +208,7 @@ class TCB:
         """RFC 6928: IW = 10 segments (Linux TCP_INIT_CWND)."""
         mss = self.eff_mss
         self.cc = make_cc(self.config.congestion, mss, self.config.initial_cwnd_segments * mss, now)
+        self.cc.restart_after_idle = self.config.slow_start_after_idle
 
     @property
     def cwnd(self) -> int:

@@ -103,6 +103,7 @@ class Timers(Output):
             self.cc.on_rto(now, seq_sub(self.snd_max, self.snd_una))
         self.prr = None
         self.recovery_point = self.snd_max  # RFC 6582 §3.2 step 4: avoid a false fast retransmit
+        self._rto_recovery = True
         self._tlp_deadline = None
         self._tlp_high = None
         self.rto.back_off()  # RFC 6298 §5.5

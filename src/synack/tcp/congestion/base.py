@@ -18,6 +18,8 @@ from abc import ABC, abstractmethod
 
 class CongestionControl(ABC):
     name: str = ""
+    #: RFC 5681 §4.1 restart after idle (Linux net.ipv4.tcp_slow_start_after_idle).
+    restart_after_idle: bool = True
 
     def __init__(self, mss: int, initial_cwnd: int, now: float = 0.0) -> None:
         self.mss = mss
