@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("states", help="print the TCP state diagram (from the transition table)")
     st.add_argument("--dot", action="store_true", help="Graphviz DOT instead of text")
+
+    from synack.api.tuncli import add_subcommands
+
+    add_subcommands(sub)  # serve, connect, netns: synack on a TUN device
     return p
 
 
@@ -89,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(states.to_dot() if args.dot else states.to_text())
             return 0
+        if args.command in ("serve", "connect", "netns"):
+            from synack.api.tuncli import run_command
+
+            return run_command(args)
     except (SynackError, OSError) as e:
         print(f"synack: {e}", file=sys.stderr)
         return 1

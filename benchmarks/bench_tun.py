@@ -1,0 +1,259 @@
+"""Benchmarks of synack on a TUN device against the kernel, with the kernel's own figure.
+
+    python benchmarks/bench_tun.py                 # bulk at MTU 1500 and 65000, conn/s
+    python benchmarks/bench_tun.py --bytes 50e6 --conns 100000 --profile
+
+Each figure is measured in a namespace made for it (and deleted after):
+
+* bulk, kernel -> synack and synack -> kernel (MB/s), at each MTU, beside kernel ->
+  kernel over the namespace's loopback with its MTU set to the same value; the ratio
+  synack / kernel is printed in the same run;
+* connections per second from a kernel client to a synack server (connect, a 100-byte
+  request, a 100-byte reply, close), in batches, to show whether later batches slow.
+
+The kernel's side runs in a separate process (``ip netns exec``), so it does not share
+the interpreter lock with synack.  Needs root, /dev/net/tun and ``ip``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from synack.api.tun import TunStack
+from synack.link.netns import Netns
+
+PORT = 5001
+
+# --- kernel-side programs (run inside the namespace) -------------------------------------
+
+SINK = """
+import socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(); print("ready", flush=True)
+c, _ = l.accept(); n = 0; t0 = None
+while True:
+    b = c.recv(1 << 20)
+    if t0 is None: t0 = time.perf_counter()
+    if not b: break
+    n += len(b)
+print(n, time.perf_counter() - t0, flush=True)
+"""
+
+SOURCE = """
+import socket, sys, time
+n = int(sys.argv[3]); data = b"k" * (1 << 20)
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+t0 = time.perf_counter(); left = n
+while left > 0:
+    left -= c.send(data[: min(left, len(data))])
+c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
+print(n, time.perf_counter() - t0, flush=True)
+"""
+
+LOOPBACK = """
+import socket, sys, threading, time
+n = int(sys.argv[1]); data = b"k" * (1 << 20)
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+def send():
+    c = socket.create_connection(l.getsockname()); left = n
+    while left > 0:
+        left -= c.send(data[: min(left, len(data))])
+    c.close()
+t = threading.Thread(target=send); t.start()
+s, _ = l.accept(); got = 0; t0 = time.perf_counter()
+while b := s.recv(1 << 20):
+    got += len(b)
+el = time.perf_counter() - t0; t.join(); print(got, el, flush=True)
+"""
+
+CLIENTS = """
+import socket, sys, time
+ip, port, total, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+req = b"q" * 100; done = 0
+while done < total:
+    t0 = time.perf_counter()
+    for _ in range(min(batch, total - done)):
+        c = socket.create_connection((ip, port)); c.sendall(req); got = 0
+        while got < 100:
+            got += len(c.recv(100 - got))
+        c.close(); done += 1
+    print(done, time.perf_counter() - t0, flush=True)
+"""
+
+
+def kernel(ns: Netns, program: str, *args: object) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-c", textwrap.dedent(program), *map(str, args)]
+    return ns.popen(argv, stdout=subprocess.PIPE, text=True)
+
+
+def wait_output(st: TunStack, proc: subprocess.Popen[str], timeout: float = 600) -> str:
+    """Run synack until the kernel process closes its output; what it printed.
+
+    Waiting on the pipe (not polling the process) wakes the loop the moment it ends.
+    """
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    chunks: list[bytes] = []
+    eof = [False]
+
+    def readable() -> None:
+        data = os.read(fd, 65536)
+        chunks.append(data)
+        eof[0] = not data
+
+    st.loop.add_reader(fd, readable)
+    try:
+        if not st.loop.run_until(lambda: eof[0], timeout):
+            raise TimeoutError("the kernel side did not finish")
+    finally:
+        st.loop.remove_reader(fd)
+    proc.wait(10)
+    return b"".join(chunks).decode()
+
+
+def mbps(nbytes: float, seconds: float) -> float:
+    return nbytes / seconds / 1e6
+
+
+# --- measurements --------------------------------------------------------------------------
+
+
+def loopback(ns: Netns, nbytes: int, mtu: int) -> float:
+    ns.run(["ip", "link", "set", "lo", "mtu", str(mtu)])
+    out = ns.run([sys.executable, "-c", LOOPBACK, str(nbytes)], timeout=300).stdout.split()
+    return mbps(int(out[0]), float(out[1]))
+
+
+def kernel_to_synack(ns: Netns, st: TunStack, nbytes: int) -> float:
+    srv = st.stream()
+    srv.bind(("", PORT))
+    srv.listen()
+    proc = kernel(ns, SOURCE, ns.synack_ip, PORT, nbytes)
+    conn, _ = srv.accept()
+    got, t0 = 0, time.perf_counter()
+    while data := conn.recv(1 << 20):
+        got += len(data)
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    srv.close()
+    wait_output(st, proc)
+    assert got == nbytes, (got, nbytes)
+    return mbps(got, elapsed)
+
+
+def synack_to_kernel(ns: Netns, st: TunStack, nbytes: int) -> float:
+    proc = kernel(ns, SINK, ns.kernel_ip, PORT)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    c = st.stream()
+    c.connect((ns.kernel_ip, PORT))
+    chunk = b"s" * (1 << 20)
+    t0 = time.perf_counter()
+    left = nbytes
+    while left > 0:
+        left -= c.send(chunk[: min(left, len(chunk))])
+    c.close()
+    n, _ = wait_output(st, proc).split()  # the sink prints once it has read everything
+    elapsed = time.perf_counter() - t0
+    assert int(n) == nbytes, (n, nbytes)
+    return mbps(nbytes, elapsed)
+
+
+def connections(ns: Netns, st: TunStack, total: int, batch: int) -> list[float]:
+    """Rates (connections/s) of each batch, kernel client to a synack server."""
+    host = st.host
+    rates: list[float] = []
+
+    def on_accept(handle: Any) -> None:
+        def on_event(h: Any, _: object) -> None:
+            if h.conn.readable >= 100 and not getattr(h, "answered", False):
+                h.recv(100)
+                h.answered = True
+                h.send(b"r" * 100)
+                h.close()
+
+        handle.on_event = on_event
+
+    lst = host.listen(PORT, 4096, on_accept=on_accept)
+    proc = kernel(ns, CLIENTS, ns.synack_ip, PORT, total, batch)
+    assert proc.stdout is not None
+    out = proc.stdout
+    done = [0]
+
+    def on_line() -> None:
+        line = out.readline()
+        if line:
+            upto, secs = line.split()
+            rates.append((int(upto) - done[0]) / float(secs))
+            done[0] = int(upto)
+
+    st.loop.add_reader(out.fileno(), on_line)
+    st.loop.run_until(lambda: done[0] >= total or proc.poll() is not None, 3600)
+    st.loop.remove_reader(out.fileno())
+    lst.close()
+    return rates
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def measure(label: str, fn: Callable[[], float], profile: cProfile.Profile | None) -> float:
+    if profile is not None:
+        profile.enable()
+    try:
+        value = fn()
+    finally:
+        if profile is not None:
+            profile.disable()
+    print(f"  {label:<34} {value:10.2f}", flush=True)
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--bytes", type=float, default=10e6, help="bytes per bulk run (10e6)")
+    p.add_argument("--mtus", default="1500,65000")
+    p.add_argument("--conns", type=int, default=2000, help="connections (issue: 100000)")
+    p.add_argument("--batch", type=int, default=500)
+    p.add_argument("--profile", action="store_true", help="profile synack's side")
+    args = p.parse_args(argv)
+    nbytes = int(args.bytes)
+    prof = cProfile.Profile() if args.profile else None
+    for mtu in (int(m) for m in args.mtus.split(",") if m):
+        print(f"bulk, {nbytes / 1e6:.0f} MB, MTU {mtu} (MB/s)")
+        with Netns(f"sa-bench-{mtu}", mtu=mtu) as ns, TunStack(ns) as st:
+            base = measure("kernel -> kernel (loopback)", partial(loopback, ns, nbytes, mtu), None)
+            k2s = measure("kernel -> synack", partial(kernel_to_synack, ns, st, nbytes), prof)
+            s2k = measure("synack -> kernel", partial(synack_to_kernel, ns, st, nbytes), prof)
+        print(f"  ratio synack/kernel: in {k2s / base:.4f}, out {s2k / base:.4f}")
+    if args.conns:
+        print(f"connections/s, kernel client -> synack server, {args.conns} in batches")
+        with Netns("sa-bench-conn") as ns, TunStack(ns) as st:
+            if prof is not None:
+                prof.enable()
+            rates = connections(ns, st, args.conns, args.batch)
+            if prof is not None:
+                prof.disable()
+        print("  per batch: " + " ".join(f"{r:.0f}" for r in rates))
+        if rates:
+            print(f"  first {rates[0]:.0f}/s, last {rates[-1]:.0f}/s")
+    if prof is not None:
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(20)
+        print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
