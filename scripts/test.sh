@@ -4,13 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Optional system tools the tests use as independent oracles (tcpdump and tshark read
-# synack's pcaps).  Tests that need them skip when they are missing.
+# System tools the tests use: tcpdump and tshark read synack's pcaps, curl and ping talk
+# to synack over TUN from the kernel side, ip makes the namespaces.  Tests that need
+# them skip when they are missing.
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  if ! command -v tcpdump >/dev/null 2>&1 || ! command -v tshark >/dev/null 2>&1; then
+  need=""
+  for tool in tcpdump tshark curl ping ip; do
+    command -v "$tool" >/dev/null 2>&1 || need=1
+  done
+  if [ -n "$need" ]; then
     export DEBIAN_FRONTEND=noninteractive
-    (apt-get update -qq && apt-get install -y -qq --no-install-recommends tcpdump tshark) \
-      >/dev/null 2>&1 || echo "note: could not install tcpdump/tshark; those checks will skip"
+    (apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+        tcpdump tshark curl iputils-ping iproute2) \
+      >/dev/null 2>&1 || echo "note: could not install the test tools; those checks will skip"
   fi
 fi
 

@@ -437,10 +437,8 @@ class Socket:
                 for k in _LIVE_OPTIONS
                 if core_supports(k) and getattr(cfg, k) != getattr(h.conn.config, k)
             }
-            configure = getattr(h.conn, "configure", None)
-            if changes and configure is not None:
-                configure(self._rt.time(), **changes)
-                h.host._pump(h.conn)  # re-arm timers (keepalive), send what now may go
+            if changes:
+                h.configure(**changes)  # re-arms timers (keepalive), sends what now may go
 
     def getsockopt(self, level: int, optname: int, buflen: int | None = None) -> int | bytes:
         self._check_open()

@@ -31,8 +31,6 @@ from synack.link.netns import DEFAULT_SYNACK_IP, Netns, netns_exists
 from synack.link.tunlink import TunLink
 from synack.stack.counters import render_counters
 from synack.stack.host import Host
-from synack.stack.icmp import ICMP_MIB
-from synack.stack.udp import UDP_MIB
 from synack.trace.events import Observer
 from synack.trace.pcap import PcapObserver, PcapWriter
 from synack.trace.tcpdump import TcpdumpPrinter
@@ -147,8 +145,6 @@ def _impairment(args: argparse.Namespace) -> ImpairmentConfig | None:
 def report(host: Host, link: TunLink | None = None) -> str:
     """The ss table and every counter of a host (and its link's)."""
     parts = [host.ss(), render_counters(host)]
-    parts += [f"Udp{n:<16} {host.udp.counters.get(n, 0)}" for n in UDP_MIB]
-    parts += [f"Icmp{n:<15} {host.icmp.counters.get(n, 0)}" for n in ICMP_MIB]
     if link is not None:
         parts += [f"Link {k:<19} {v}" for k, v in sorted(link.stats.items())]
     return "\n".join(parts)

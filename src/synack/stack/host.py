@@ -383,6 +383,7 @@ class Host:
         self.connections.clear()
         self.handles.clear()
         self.listeners.clear()
+        self.udp.endpoints.clear()
         self._timers.clear()
         self._deadline.clear()
         self._reschedule()

@@ -78,6 +78,11 @@ class TcpHandle:
         self.conn.close(self.host.clock())
         self.host._pump(self.conn)
 
+    def configure(self, **changes: object) -> None:
+        """Change options of the live connection (setsockopt), then let it act on them."""
+        self.conn.configure(self.host.clock(), **changes)
+        self.host._pump(self.conn)
+
     def abort(self) -> None:
         self.conn.abort(self.host.clock())
         self.host._pump(self.conn)
