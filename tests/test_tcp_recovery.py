@@ -197,3 +197,39 @@ def test_retransmission_ack_is_not_used_for_rtt_karn():
     a.recv_segment(ack, t + 10.0)
     assert a.conn.rto.srtt == srtt
     assert a.conn.snd_una == seq_add(s.seq, 10)
+
+
+def test_scoreboard_pipe_is_kept_exactly_by_every_operation():
+    import random
+
+    from synack.tcp.scoreboard import Scoreboard, SentSegment
+
+    rng = random.Random(7)
+    for _ in range(200):
+        board = Scoreboard()
+        start = 1000
+        for _ in range(rng.randrange(1, 30)):
+            n = rng.choice((1, 100, 1448))
+            board.add(SentSegment(start, start + n, 0.0, 0.0))
+            start += n
+        una = 1000
+        for _ in range(40):
+            op = rng.randrange(5)
+            segs = board.segments
+            if not segs:
+                break
+            s = rng.choice(segs)
+            if op == 0:
+                board.mark_lost(s)
+            elif op == 1:
+                board.retransmitted(s)
+            elif op == 2:
+                board.apply_sack(((s.start, s.end),), una)
+            elif op == 3:
+                una = rng.choice([x.start for x in segs] + [segs[-1].end])
+                board.acknowledge(una)
+            else:
+                board.mark_all_lost()
+            assert board.pipe == board.recount_pipe()
+            assert board.lost_bytes == sum(x.length for x in board.segments if x.lost)
+            assert board.sacked_bytes == sum(x.length for x in board.segments if x.sacked)

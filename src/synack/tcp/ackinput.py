@@ -67,7 +67,7 @@ class AckInput(TCB):
         ts = seg.timestamps
         ecr = ts[1] if ts and self.agreement and self.agreement.timestamps else None
         self.rack.update(delivered, now, ecr)
-        self._detect_loss(now, acked)
+        self._detect_loss(now, acked, any(s.retransmits for s in delivered))
 
         if self.recovery_point is not None and seq_ge(self.snd_una, self.recovery_point):
             self._exit_recovery(now)  # RFC 6582 §3.2 step 3: a full acknowledgment
@@ -100,9 +100,15 @@ class AckInput(TCB):
 
     # --- loss detection and recovery ---------------------------------------------------
 
-    def _detect_loss(self, now: float, acked: int) -> None:
+    def _detect_loss(self, now: float, acked: int, retransmission_delivered: bool) -> None:
         mss = self.eff_mss
         if self.sack_ok:
+            board = self.board
+            if not (board.sacked_bytes or board.lost_bytes or retransmission_delivered):
+                # Only in-order deliveries of first transmissions: every segment still
+                # outstanding was sent after them, so RACK can find no loss (§6.2 step 5).
+                self._reorder_deadline = None
+                return
             reo = self.rack.reo_wnd(self.in_recovery, self.board, self.rto.srtt, mss)
             _lost, timeout = self.rack.detect_loss(self.board, now, reo)
             self._reorder_deadline = None if timeout is None else now + timeout

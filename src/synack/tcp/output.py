@@ -151,20 +151,7 @@ class Output(TCB):
         """Resend one segment from the scoreboard (RFC 6675 NextSeg / RFC 8985 §6.3)."""
         n = min(seq_sub(s.end, s.start) - (1 if s.fin else 0), self.eff_mss)
         if n < seq_sub(s.end, s.start) - (1 if s.fin else 0):
-            # The segment is larger than the MSS now: split it.
-            tail = SentSegment(
-                seq_add(s.start, n),
-                s.end,
-                s.xmit_time,
-                s.first_time,
-                fin=s.fin,
-                retransmits=s.retransmits,
-                lost=True,
-            )
-            idx = self.board.segments.index(s)
-            self.board.segments.insert(idx + 1, tail)
-            s.end = seq_add(s.start, n)
-            s.fin = False
+            self.board.split(s, n)  # the segment is larger than the MSS now
         payload = self.sndbuf.slice(s.start, n)
         flags = A | (F if s.fin else 0)
         if payload and n == self.sndbuf.available_from(s.start):
@@ -173,7 +160,7 @@ class Output(TCB):
         s.retransmits += 1
         s.xmit_time = now
         s.tsval = self._seg_tsval(seg)
-        s.retransmitted_since_lost = True
+        self.board.retransmitted(s)
         self._timed = None  # Karn's algorithm (RFC 6298 §3)
         self._spend(seq_sub(s.end, s.start))
         if self._rto_deadline is None:

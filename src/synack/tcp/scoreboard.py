@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synack.tcp.seq import seq_ge, seq_gt, seq_le, seq_lt, seq_sub
+from synack.tcp.seq import seq_add, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
 
 
 @dataclass(slots=True)
@@ -42,6 +42,7 @@ class Scoreboard:
         self.segments: list[SentSegment] = []
         self.sacked_bytes = 0
         self.lost_bytes = 0
+        self._pipe = 0  # kept up to date by every change below (RFC 6675 SetPipe, O(1))
         self.highest_sacked: int | None = None
 
     def __len__(self) -> int:
@@ -49,11 +50,13 @@ class Scoreboard:
 
     def clear(self) -> None:
         self.segments.clear()
-        self.sacked_bytes = self.lost_bytes = 0
+        self.sacked_bytes = self.lost_bytes = self._pipe = 0
         self.highest_sacked = None
 
     def add(self, seg: SentSegment) -> None:
         self.segments.append(seg)
+        if seg.in_pipe:
+            self._pipe += seg.length
 
     def find(self, start: int) -> SentSegment | None:
         for s in self.segments:
@@ -63,13 +66,11 @@ class Scoreboard:
 
     @property
     def pipe(self) -> int:
-        total = 0
-        for s in self.segments:
-            if s.sacked:
-                continue
-            if not s.lost or s.retransmitted_since_lost:
-                total += s.length
-        return total
+        return self._pipe
+
+    def recount_pipe(self) -> int:
+        """RFC 6675 SetPipe computed from scratch (tests check it against ``pipe``)."""
+        return sum(s.length for s in self.segments if s.in_pipe)
 
     def acknowledge(self, ack: int) -> list[SentSegment]:
         """Remove segments covered by the cumulative ACK; returns them.  A segment only
@@ -77,6 +78,8 @@ class Scoreboard:
         done: list[SentSegment] = []
         while self.segments and seq_le(self.segments[0].end, ack):
             s = self.segments.pop(0)
+            if s.in_pipe:
+                self._pipe -= s.length
             if s.sacked:
                 self.sacked_bytes -= s.length
             elif s.lost:
@@ -85,6 +88,8 @@ class Scoreboard:
         if self.segments and seq_lt(self.segments[0].start, ack):
             s = self.segments[0]
             cut = seq_sub(ack, s.start)
+            if s.in_pipe:
+                self._pipe -= cut
             if s.sacked:
                 self.sacked_bytes -= cut
             elif s.lost:
@@ -104,6 +109,8 @@ class Scoreboard:
             for s in self.segments:
                 if s.sacked or seq_lt(s.start, left) or seq_gt(s.end, right):
                     continue
+                if s.in_pipe:
+                    self._pipe -= s.length
                 s.sacked = True
                 if s.lost:
                     s.lost = False
@@ -117,11 +124,42 @@ class Scoreboard:
     def mark_lost(self, s: SentSegment) -> bool:
         if s.sacked or (s.lost and not s.retransmitted_since_lost):
             return False
+        if s.in_pipe:
+            self._pipe -= s.length
         if not s.lost:
             self.lost_bytes += s.length
         s.lost = True
         s.retransmitted_since_lost = False
         return True
+
+    def retransmitted(self, s: SentSegment) -> None:
+        """``s`` was sent again: a lost segment is back in the pipe (RFC 6675 §4)."""
+        if s.sacked:
+            return
+        if not s.in_pipe:
+            s.retransmitted_since_lost = True
+            self._pipe += s.length
+        else:
+            s.retransmitted_since_lost = s.lost
+
+    def split(self, s: SentSegment, n: int) -> SentSegment:
+        """Cut ``s`` after ``n`` bytes (the MSS shrank); returns the tail, placed after it."""
+        tail = SentSegment(
+            seq_add(s.start, n),
+            s.end,
+            s.xmit_time,
+            s.first_time,
+            fin=s.fin,
+            retransmits=s.retransmits,
+            sacked=s.sacked,
+            lost=s.lost,
+            tsval=s.tsval,
+            retransmitted_since_lost=s.retransmitted_since_lost,
+        )
+        self.segments.insert(self.segments.index(s) + 1, tail)
+        s.end = tail.start
+        s.fin = False
+        return tail
 
     def mark_all_lost(self) -> None:
         """RTO: every unSACKed segment is considered lost (RFC 6675 §5.1, RFC 8985 §6.3)."""
