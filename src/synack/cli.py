@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("states", help="print the TCP state diagram (from the transition table)")
     st.add_argument("--dot", action="store_true", help="Graphviz DOT instead of text")
 
+    from synack.packetdrill.command import add_arguments as packetdrill_arguments
+
+    pd = sub.add_parser("packetdrill", help="run packetdrill scripts against synack")
+    packetdrill_arguments(pd)
+
     from synack.api.tuncli import add_subcommands
 
     add_subcommands(sub)  # serve, connect, netns: synack on a TUN device
@@ -88,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "scenario":
             return _scenario(args)
+        if args.command == "packetdrill":
+            from synack.packetdrill.command import run as run_packetdrill
+
+            return run_packetdrill(args)
         if args.command == "states":
             from synack.tcp import states
 
