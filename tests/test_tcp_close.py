@@ -18,11 +18,12 @@ def test_four_segment_close_and_fin_takes_one_sequence_number():
     (fin,) = a.flush(1.0)
     assert fin.flags == F | A and fin.seq == snd and fin.seg_len == 1
     assert a.state is State.FIN_WAIT_1
-    # Linux delays the ACK of a FIN in CLOSE_WAIT (tcp_fin's ping-pong mode) by the
-    # delayed-ACK timeout, so that an answer can carry it.
+    # Linux schedules the ACK of a FIN in CLOSE_WAIT as a delayed ACK (tcp_fin's
+    # ping-pong mode), so that an answer can carry it; with no data received yet its
+    # ACK timeout is still zero, so it leaves at once if the application is silent.
     assert b.recv_segment(fin, 1.1) == []
     assert b.state is State.CLOSE_WAIT
-    assert b.conn.get_timer() == pytest.approx(1.14)
+    assert b.conn.get_timer() == pytest.approx(1.1)
     (ack,) = b.timer(b.conn.get_timer())
     assert ack.flags == A and ack.ack == seq_add(snd, 1)
     a.recv_segment(ack, 1.2)
@@ -154,3 +155,32 @@ def test_fin_is_retransmitted_until_acknowledged():
     (again,) = a.timer(deadline)
     assert again.flags == F | A and again.seq == fin.seq
     assert a.conn.get_timer() - deadline > deadline - 1.0  # backed off
+
+
+def test_fin_in_an_interactive_exchange_is_acked_after_the_delayed_ack_timeout():
+    a, b = handshake()
+    a.conn.send(b"request", 1.0)
+    (data,) = a.flush(1.0)
+    b.recv_segment(data, 1.0)
+    b.conn.recv()
+    b.conn.send(b"reply", 1.01)  # answered within the ACK timeout: ping-pong mode
+    (reply,) = b.flush(1.01)
+    a.recv_segment(reply, 1.02)
+    assert a.conn.recv() == b"reply"
+    a.conn.close(2.0)
+    (fin,) = a.flush(2.0)
+    assert b.recv_segment(fin, 2.1) == []  # no quick ACK in an interactive exchange
+    assert b.conn.get_timer() == pytest.approx(2.14)  # 40 ms (Linux TCP_ATO_MIN)
+    (ack,) = b.timer(b.conn.get_timer())
+    assert ack.ack == seq_add(fin.seq, 1)
+
+
+def test_fin_in_quick_ack_mode_is_acked_at_once():
+    a, b = handshake()
+    a.conn.send(b"data", 1.0)
+    (data,) = a.flush(1.0)
+    b.recv_segment(data, 1.0)
+    a.conn.close(2.0)
+    (fin,) = a.flush(2.0)
+    (ack,) = b.recv_segment(fin, 2.1)
+    assert ack.ack == seq_add(fin.seq, 1)

@@ -82,17 +82,36 @@ def test_data_beyond_the_window_is_trimmed_and_memory_stays_within_the_buffer():
     assert a.conn.counters["TCPRcvWndOverflow"] > 0
 
 
-def test_window_shrinks_as_data_waits_and_reading_sends_a_window_update():
-    a, b = handshake(rcvbuf=16384, initial_rcv_wnd=16384, timestamps=False)
+def test_window_is_half_the_free_buffer_and_reading_sends_a_window_update():
+    a, b = handshake(rcvbuf=16384, timestamps=False)
     shift = a.conn.agreement.rcv_wscale
-    out = []
-    for i in range(11):
-        out += a.recv_segment(_data(b, a, i * 1460, 1460), 1.0)
-    assert (out[-1].window << shift) <= 16384 - 11 * 1460
-    a.flush(1.0)
+    # Linux tcp_win_from_space: half the buffer, in whole segments at first.
+    assert 16384 // 2 - 1460 < a.conn.info()["rcv_wnd"] <= 16384 // 2
+    edges, windows = [], []
+    for i in range(5):
+        (ack,) = a.recv_ack(_data(b, a, i * 1460, 1460), 1.0 + i * 0.1)
+        windows.append(ack.window << shift)
+        edges.append(ack.ack - b.conn.iss + (ack.window << shift))
+    assert edges == sorted(edges)  # the right edge never moves left (RFC 9293 §3.8.6.2.2)
+    assert windows[-1] < windows[0]  # data waiting for the application closes the window
     a.conn.recv()
-    (update,) = a.flush(1.1)
-    assert (update.window << shift) >= 16384 - 1460
+    (update,) = a.flush(2.0)
+    assert (update.window << shift) >= 16384 // 2 - (1 << shift)
+
+
+def test_in_order_data_past_the_window_is_queued_while_the_buffer_has_room():
+    a, b = handshake(rcvbuf=8192, timestamps=False)
+    big = _data(b, a, 0, 6000)  # more than the 4096-byte window, as Linux allows
+    (ack,) = a.recv_segment(big, 1.0)
+    assert a.conn.readable == 6000 and ack.ack == seq_add(b.conn.iss, 6001)
+    assert ack.window > 0  # 8192 - 6000 held: half of it is still offered
+    more = _data(b, a, 6000, 3000)
+    a.recv_segment(more, 1.0)  # the window is open: queued whole again
+    assert a.conn.readable == 9000  # now more than the buffer: nothing more is queued
+    last = _data(b, a, 9000, 1000)
+    (ack3,) = a.recv_segment(last, 1.0)
+    assert a.conn.readable == 9000 and ack3.window == 0
+    assert ack3.ack == seq_add(b.conn.iss, 9001)
 
 
 def test_paws_drops_an_old_duplicate_by_its_timestamp():

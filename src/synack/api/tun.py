@@ -42,10 +42,8 @@ def config_for_mtu(mtu: int, base: TCPConfig | None = None) -> TCPConfig:
     base = base or TCPConfig()
     mss = mtu - 40
     changes: dict[str, object] = {"mss": mss}
-    if base.initial_rcv_wnd < 4 * mss:
-        changes["initial_rcv_wnd"] = 4 * mss
     if base.rcvbuf < 8 * mss:
-        changes["rcvbuf"] = 8 * mss
+        changes["rcvbuf"] = 8 * mss  # the window is half the buffer: at least 4 segments
     return base.with_(**changes)
 
 

@@ -56,6 +56,7 @@ FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "tcp_keepalive_time": ("keepidle", float),
     "tcp_keepalive_intvl": ("keepintvl", float),
     "tcp_keepalive_probes": ("keepcnt", int),
+    "tcp_min_tso_segs": ("min_tso_segs", int),
 }
 _CONFIG_FIELDS = frozenset(f.name for f in fields(TCPConfig))
 
@@ -80,7 +81,6 @@ UNSUPPORTED_WHY: dict[str, str] = {
     "tcp_early_retrans": "synack's RACK-TLP cannot be turned off or tuned",
     "tcp_recovery": "synack's RACK cannot be turned off or tuned",
     "tcp_tso_win_divisor": "synack has no TSO or TSO deferral",
-    "tcp_min_tso_segs": "synack has no TSO",
     "tcp_pacing_ss_ratio": "synack does no pacing",
     "tcp_pacing_ca_ratio": "synack does no pacing",
     "tcp_fastopen": "synack has no TCP Fast Open (RFC 7413)",

@@ -14,7 +14,7 @@ from synack.tcp import events as ev
 from synack.tcp.prr import PRR
 from synack.tcp.rack import DUPTHRESH
 from synack.tcp.scoreboard import SentSegment
-from synack.tcp.seq import MASK, seq_ge, seq_le, seq_lt, seq_sub
+from synack.tcp.seq import MASK, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
 from synack.tcp.states import SYNCHRONIZED
 from synack.tcp.tcb import TCB
 from synack.wire.tcp import Flags, TCPSegment
@@ -23,12 +23,16 @@ from synack.wire.tcp import Flags, TCPSegment
 class AckInput(TCB):
     _prr_allowance: int
 
+    def _cwnd_limited(self) -> bool:
+        raise NotImplementedError  # provided by Output
+
     def _process_ack(self, seg: TCPSegment, now: float) -> None:
         ack = seg.ack
         mss = self.eff_mss
         prior_una = self.snd_una
         prior_pipe = self._pipe()
         delivered: list[SentSegment] = []
+        newly_sacked: list[SentSegment] = []
         acked = 0
         if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
             acked = seq_sub(ack, self.snd_una)
@@ -43,11 +47,14 @@ class AckInput(TCB):
             if self._tlp_high is not None and seq_ge(ack, self._tlp_high):
                 self._tlp_high = None  # RFC 8985 §7.4: the probe's episode is over
         if self.sack_ok and seg.sack_blocks:
-            delivered += self.board.apply_sack(seg.sack_blocks, self.snd_una)
+            newly_sacked = self.board.apply_sack(seg.sack_blocks, self.snd_una)
+            delivered += newly_sacked
         # RFC 6937 DeliveredData, counted in segments as Linux counts packets
         # (newly_acked_sacked): a small segment delivered counts as one MSS, so that cwnd
         # and PRR behave per packet like the kernel's.
-        delivered_data = len(delivered) * mss
+        # Segments SACKed before and now acknowledged were delivered already.
+        fresh = {id(s) for s in newly_sacked}
+        delivered_data = sum(1 for s in delivered if not s.sacked or id(s) in fresh) * mss
         if acked and not delivered:
             delivered_data = mss  # part of a segment was acknowledged
 
@@ -75,10 +82,10 @@ class AckInput(TCB):
             self._enter_recovery(now, prior_pipe)
         if self.prr is not None:
             self._prr_allowance = self.prr.sndcnt(delivered_data, self._pipe())
-        elif delivered_data and self.cc is not None and self._ecn_reduced_until is None:
-            app_limited = self.sndbuf.available_from(self.snd_nxt) == 0 and (
-                prior_pipe + mss < self.cc.cwnd
-            )
+        elif acked and self.cc is not None and self._ecn_reduced_until is None:
+            # cwnd grows only when SND.UNA advances (Linux tcp_may_raise_cwnd:
+            # FLAG_DATA_ACKED), by what was acknowledged or SACKed.
+            app_limited = not self._cwnd_limited()
             self.cc.on_ack(delivered_data, now, self.rto.srtt, prior_pipe, app_limited)
 
         if seg.flags & Flags.ECE and self.ecn_ok:
@@ -96,7 +103,7 @@ class AckInput(TCB):
                 self._start_rto(now)
             if self.state in SYNCHRONIZED:
                 self._events.append(ev.SendBufferSpace(self.sndbuf.free))
-        self._update_window(seg)
+        self._update_window(seg, prior_una)
 
     # --- loss detection and recovery ---------------------------------------------------
 
@@ -180,14 +187,21 @@ class AckInput(TCB):
             self.rto.sample(now - self._timed[1])
             self._timed = None
 
-    def _update_window(self, seg: TCPSegment) -> None:
-        """If SND.WL1 < SEG.SEQ, or WL1 = SEG.SEQ and WL2 =< SEG.ACK, take the window
-        (RFC 9293 §3.10.7.4, fifth step)."""
+    def _update_window(self, seg: TCPSegment, prior_una: int) -> None:
+        """Take the peer's window from the newest segment (RFC 9293 §3.10.7.4, fifth
+        step: SND.WL1 < SEG.SEQ, or WL1 = SEG.SEQ and WL2 =< SEG.ACK) and, as Linux does
+        (tcp_may_update_window), from any ACK that advances SND.UNA: otherwise SND.UNA
+        moves on with an old window and the sender may pass the peer's right edge."""
         ack = seg.ack
-        if seq_le(self.snd_una, ack) and (
-            seq_lt(self.snd_wl1, seg.seq) or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack))
+        shift = self.agreement.snd_wscale if self.agreement else 0
+        nwin = seg.window << shift
+        if not seq_le(self.snd_una, ack):
+            return
+        if (
+            seq_gt(ack, prior_una)
+            or seq_lt(self.snd_wl1, seg.seq)
+            or (self.snd_wl1 == seg.seq and (seq_le(self.snd_wl2, ack) or nwin > self.snd_wnd))
         ):
-            shift = self.agreement.snd_wscale if self.agreement else 0
-            self.snd_wnd = seg.window << shift
+            self.snd_wnd = nwin
             self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, ack

@@ -54,8 +54,10 @@ class AckPolicy:
         return self.unacked > self.rcv_mss  # more than one full frame (Linux __tcp_ack_snd_check)
 
     def schedule(self, now: float) -> None:
+        """Start the delayed-ACK timer.  Before any data has arrived Linux's ACK timeout
+        (icsk_ack.ato) is still zero, so the ACK of, say, a bare FIN leaves at once."""
         if self.deadline is None:
-            self.deadline = now + self.timeout
+            self.deadline = now + (self.timeout if self.started else 0.0)
 
     def ack_sent(self) -> None:
         """Any segment carrying our current ACK left (Linux tcp_event_ack_sent)."""

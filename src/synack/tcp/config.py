@@ -16,10 +16,17 @@ class TCPConfig:
     mss: int = 1460
     #: MSS assumed when the peer sends none (RFC 9293 §3.7.1, RFC 6691: 536 for IPv4).
     default_peer_mss: int = 536
-    #: Receive buffer in bytes (Linux tcp_rmem[1] = 131072).
+    #: Receive buffer in bytes (Linux tcp_rmem[1] = 131072).  As in Linux, about half of
+    #: it is offered as window (tcp_win_from_space), the rest covers overhead; in-order
+    #: data is queued while less than this is held.
     rcvbuf: int = 131072
-    #: Largest receive window we announce before autotuning (Linux: 64240 = 44 * 1460).
-    initial_rcv_wnd: int = 64240
+    #: The largest receive buffer autotuning may reach (Linux tcp_rmem[2] = 6 MiB): it
+    #: decides the window-scale shift unless SO_RCVBUF fixed the buffer.
+    rcvbuf_max: int = 6 * 1024 * 1024
+    #: SO_RCVBUF was set: the buffer is fixed and decides the shift (Linux SOCK_RCVBUF_LOCK).
+    rcvbuf_locked: bool = False
+    #: Cap on the initial receive window; None = derived from rcvbuf as Linux does.
+    initial_rcv_wnd: int | None = None
     #: Send buffer in bytes (Linux tcp_wmem[1] = 16384; the kernel grows it, we keep it fixed).
     sndbuf: int = 1 << 20
     #: Initial congestion window in segments (RFC 6928; Linux TCP_INIT_CWND = 10).
@@ -45,6 +52,12 @@ class TCPConfig:
     # --- data transfer (RFC 9293 §3.8, RFC 5681, RFC 3168) ---------------------------
     #: Congestion control by name, like Linux's net.ipv4.tcp_congestion_control.
     congestion: str = "cubic"
+    #: Appropriate byte counting in slow start (RFC 3465, L = 2*SMSS).  Off like Linux,
+    #: whose tcp_slow_start adds every acknowledged segment to cwnd.
+    abc: bool = False
+    #: Segments per emulated TSO packet at least (Linux net.ipv4.tcp_min_tso_segs); it
+    #: decides where PSH falls inside a burst, as Linux marks every TSO packet with PSH.
+    min_tso_segs: int = 2
     #: TCP_NODELAY: turn Nagle's algorithm off (RFC 9293 §3.7.4).
     nodelay: bool = False
     #: net.ipv4.tcp_ecn: 0 off, 1 request on active opens and accept, 2 accept only (Linux).
@@ -79,15 +92,14 @@ class TCPConfig:
     def our_wscale(self) -> int:
         """Window-scale shift to announce (RFC 7323 §2.3), as Linux picks it.
 
-        Linux (tcp_select_initial_window) takes the smallest shift such that the
-        largest buffer the socket could grow to (tcp_rmem[2] = 6 MiB by default) fits in a
-        16-bit window; with the defaults that is 7.
+        Linux (tcp_select_initial_window) takes ilog2 of the largest buffer the socket
+        could grow to (tcp_rmem[2] = 6 MiB by default) minus 15; with the defaults 7.
         """
         if self.wscale is not None:
             return self.wscale
-        space = max(self.rcvbuf, 6 * 1024 * 1024)
-        shift = 0
-        while space > 0xFFFF and shift < 14:
-            space >>= 1
-            shift += 1
-        return shift
+        if self.rcvbuf_locked:
+            space = self.rcvbuf // 2  # the window clamp of a fixed buffer
+        else:
+            space = max(self.rcvbuf_max, 212992, self.rcvbuf)  # tcp_rmem[2], rmem_max
+        # Linux: rcv_wscale = ilog2(space) - 15, clamped to [0, 14] (RFC 7323 §2.3).
+        return min(max(space.bit_length() - 1 - 15, 0), 14)

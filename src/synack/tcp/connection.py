@@ -40,7 +40,6 @@ from synack.tcp.seq import (
     seq_add,
     seq_ge,
     seq_gt,
-    seq_in_window,
     seq_le,
     seq_lt,
     seq_sub,
@@ -135,12 +134,15 @@ class Connection(Timers, AckInput):
             self._ecn_requested = True
             flags |= Flags.ECE | Flags.CWR
         self._emit(now, flags, self.iss, options=opts, retrans=retrans)
+        # Time the SYN (Karn: first transmission only) for an RTT sample (RFC 6298 §3).
+        self._timed = None if retrans else (seq_add(self.iss, 1), now)
 
     def _send_syn_ack(self, now: float, retrans: bool = False) -> None:
         assert self._peer_offer is not None
         opts = syn_options(self.config, self._ts_now(now), self.ts_recent, self._peer_offer)
         flags = S | A | (Flags.ECE if self.ecn_ok else Flags(0))  # ECN-setup SYN-ACK
         self._emit(now, flags, self.iss, options=opts, retrans=retrans)
+        self._timed = None if retrans else (seq_add(self.iss, 1), now)
 
     def send(self, data: bytes, now: float) -> int:
         """SEND (RFC 9293 §3.10.2): queue bytes; returns how many fit in the send buffer."""
@@ -159,9 +161,11 @@ class Connection(Timers, AckInput):
         """
         data = self.rcvbuf.read(max_bytes)
         if data and self.state in (State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2):
+            # Linux tcp_cleanup_rbuf: announce the window at once only if reading at
+            # least doubled it ("freed lots of space"); otherwise the next ACK carries it.
             promised = max(seq_sub(self._rcv_adv, self.rcv_nxt), 0)
-            grown = self._rcv_window() - promised
-            if grown >= min(self.eff_mss, self.config.rcvbuf // 2):
+            new = self._rcv_window()
+            if new >= max(2 * promised, 1) and new - promised >= self.eff_mss:
                 self._ack_pending = True  # window update
         return data
 
@@ -285,6 +289,11 @@ class Connection(Timers, AckInput):
         self._peer_offer = Offer.from_segment(seg)
         self.agreement = agree(self.config, self._peer_offer)
         self._take_timestamp(seg)
+        # Linux tcp_openreq_init_rwin: the first window in whole segments of the MSS
+        # less the timestamp option when timestamps are on.
+        self._rcv_ssthresh = self._initial_window(
+            self.config.mss - (12 if self.agreement.timestamps else 0)
+        )
         ecn_setup = Flags.ECE | Flags.CWR
         self.ecn_ok = self.config.ecn in (1, 2) and seg.flags & ecn_setup == ecn_setup
         self.snd_wnd = seg.window  # RFC 7323 §2.2: unscaled in a SYN
@@ -358,18 +367,19 @@ class Connection(Timers, AckInput):
     # --- the synchronized states and SYN_RECEIVED (§3.10.7.4) ------------------------
 
     def _acceptable(self, seg: TCPSegment) -> bool:
-        """The four-case acceptability test of RFC 9293 §3.10.7.4, first step."""
-        wnd = seq_sub(self._rcv_adv, self.rcv_nxt)
-        wnd = max(wnd, 0)
-        length = seg.seg_len
-        if length == 0:
-            if wnd == 0:
-                return seg.seq == self.rcv_nxt
-            return seq_in_window(seg.seq, self.rcv_nxt, wnd)
-        if wnd == 0:
-            return False
-        last = seq_add(seg.seq, length - 1)
-        return seq_in_window(seg.seq, self.rcv_nxt, wnd) or seq_in_window(last, self.rcv_nxt, wnd)
+        """The sequence-number test of RFC 9293 §3.10.7.4 (first step), in the form Linux
+        applies it (tcp_sequence): the segment must not end before the left edge of the
+        window last announced, nor begin beyond its right edge.
+
+        For segments inside the window this is the RFC's four-case test; it also admits a
+        segment that starts exactly at RCV.NXT when the window is zero, such as a bare FIN
+        (Linux accepts it to break FIN/ACK loops) or data that is then dropped with an ACK
+        that repeats the zero window.
+        """
+        wnd = max(seq_sub(self._rcv_adv, self.rcv_nxt), 0)
+        end = seq_add(seg.seq, seg.seg_len)
+        left = self._last_ack_sent
+        return seq_ge(end, left) and seq_le(seg.seq, seq_add(self.rcv_nxt, wnd))
 
     def _segment_in_other(self, seg: TCPSegment, now: float) -> None:
         st = self.state
@@ -500,6 +510,12 @@ class Connection(Timers, AckInput):
                 self._set_state(Trigger.RCV_ACK_OF_FIN)
                 return
         if st is State.TIME_WAIT:
+            if seg.fin:
+                # Eighth step, TIME-WAIT: "The only thing that can arrive in this state
+                # is a retransmission of the remote FIN.  Acknowledge it, and restart
+                # the 2 MSL timeout."
+                self._tw_deadline = now + self.config.time_wait
+                self._ack_pending = True
             return
 
         # sixth: URG.  Urgent data is delivered in-line (RFC 6093 §3); nothing to do.
@@ -525,6 +541,8 @@ class Connection(Timers, AckInput):
                 fin_now = True
             elif seq_gt(fin_seq, self.rcv_nxt):
                 self.rcvbuf.ooo_fin = fin_seq
+            elif self._peer_fin:
+                self._ack_pending = True  # a retransmitted FIN: acknowledge it again
         if self.rcvbuf.ooo_fin is not None and self.rcvbuf.ooo_fin == self.rcv_nxt:
             self.rcvbuf.ooo_fin = None
             fin_now = True
@@ -576,11 +594,19 @@ class Connection(Timers, AckInput):
             data = data[before:]
             seq = self.rcv_nxt
         room = seq_sub(self._rcv_adv, seq)
-        if room < len(data):
+        if seq == self.rcv_nxt and room > 0:
+            # In order with the window open: Linux queues the whole segment, even past
+            # the window, while the buffer holds less than its size (tcp_data_queue,
+            # tcp_try_rmem_schedule), so memory stays within rcvbuf plus one segment.
+            if len(self.rcvbuf) + self.rcvbuf.ooo_bytes >= self.config.rcvbuf:
+                self._count("TCPRcvQDrop")
+                data = b""
+        elif room < len(data):
+            # Out of order, or a zero window: keep only what the window covers.
             self._count("TCPRcvWndOverflow")
             data = data[: max(room, 0)]
         if not data:
-            self._ack_pending = True  # a duplicate: acknowledge at once (RFC 5681 §4.2)
+            self._ack_pending = True  # a duplicate, or no room: acknowledge at once
             return
         if seg.ip_ecn == CE:
             # RFC 3168 §6.1.3: echo ECE until CWR; Linux also ACKs quickly.
@@ -608,8 +634,9 @@ class Connection(Timers, AckInput):
     def _grow_window(self, advanced: int) -> None:
         """Linux tcp_grow_window: let the announced window grow towards the buffer as
         in-order data arrives (two MSS per segment)."""
-        if self._rcv_ssthresh < self.config.rcvbuf:
-            self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.config.mss, self.config.rcvbuf)
+        top = self.config.rcvbuf // 2
+        if self._rcv_ssthresh < top:
+            self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.config.mss, top)
 
     def _on_fin(self, now: float, fin_acked: bool) -> None:
         """Eighth step: the peer's FIN (RFC 9293 §3.10.7.4)."""
@@ -618,9 +645,11 @@ class Connection(Timers, AckInput):
         self._peer_fin = True
         self._events.append(ev.PeerClosed())
         if st in (State.SYN_RECEIVED, State.ESTABLISHED):
-            # Linux tcp_fin: CLOSE_WAIT in "ping-pong" mode, so the ACK of the FIN is
-            # delayed and can ride on the application's answer (often its own FIN).
-            self.acks.pingpong = True
+            # The ACK of the FIN follows the delayed-ACK rules: at once in quick-ACK
+            # mode (as Linux 6.x does, e.g. packetdrill tcp_rcv_zero_wnd_fin), delayed in
+            # an interactive exchange, where the application's answer can carry it.  It
+            # is only sent when the events have been handed to the application, so a FIN
+            # the application sends at once carries it (the three-segment close).
             self.acks.unacked += 1
             if self.acks.ack_now():
                 self._ack_pending = True

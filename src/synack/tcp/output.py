@@ -9,7 +9,7 @@ coalesce and an ACK the application's reaction makes unnecessary is merged.
 from __future__ import annotations
 
 from synack.tcp.scoreboard import SentSegment
-from synack.tcp.seq import seq_add, seq_gt, seq_lt, seq_sub
+from synack.tcp.seq import seq_add, seq_ge, seq_gt, seq_lt, seq_sub
 from synack.tcp.states import SYNCHRONIZED, State
 from synack.tcp.tcb import TCB, A, F, P
 from synack.wire.tcp import TCPSegment
@@ -42,7 +42,10 @@ class Output(TCB):
         return self.cwnd - self._pipe()
 
     _prr_allowance = 0
-    _idle_reported: float | None = None  # the pause already reported to on_idle
+    _idle_reported: float | None = None
+    _cwnd_usage_seq: int | None = None
+    _max_packets_out = 0
+    _is_cwnd_limited = False  # the pause already reported to on_idle
     _snd_sml: int | None = None  # end of the last small segment sent (Minshall/Linux)
 
     def _spend(self, n: int) -> None:
@@ -68,25 +71,93 @@ class Output(TCB):
             # idle (RFC 5681 §4.1) and keeps idle time out of CUBIC's clock (RFC 9438 §5.8).
             self._idle_reported = last
             self.cc.on_idle(now, now - last, self.rto.rto)
-        sent_new = False
+        burst: list[TCPSegment] = []
+        cwnd_limited = False
         while True:
             budget = self._budget()
             lost = self.board.next_lost()
             if lost is not None:
                 if budget < min(lost.length, self.eff_mss) and self.board.pipe > 0:
+                    cwnd_limited = True
                     break
                 self._retransmit(lost, now)
                 continue
             n, fin = self._next_new(now, mss, budget)
             if n == 0 and not fin:
+                avail = self.sndbuf.available_from(self.snd_nxt)
+                cwnd_limited = avail > 0 and budget < min(avail, mss)
                 break
-            self._send_new(now, n, fin)
-            sent_new = True
+            burst.append(self._send_new(now, n, fin))
             if fin:
                 break
-        if sent_new:
+        if len(burst) > 1:
+            self._mark_tso_push(burst)
+        if burst:
             self._arm_tlp(now)
+        self._validate_cwnd(cwnd_limited)
         self._arm_persist(now)
+
+    def _tso_segs(self) -> int:
+        """How many segments Linux would put in one TSO packet now (tcp_tso_autosize):
+        about 1 ms worth of the pacing rate, which is mss * cwnd / srtt at 200 % in slow
+        start and 120 % after (tcp_update_pacing_rate), at least 2 segments, at most 64 KB;
+        a very short min RTT allows more (tcp_tso_rtt_log = 9)."""
+        mss = self.eff_mss
+        if self.cc is None:
+            return 2
+        cwnd_pkts = max(self.cc.cwnd // mss, len(self.board.segments))
+        ratio = 2.0 if self.cc.cwnd < self.cc.ssthresh // 2 else 1.2
+        srtt = self.rto.srtt
+        gso_max = 65536
+        floor = self.config.min_tso_segs
+        if not srtt:
+            return max(gso_max // mss, floor)
+        rate = mss * cwnd_pkts * ratio / srtt
+        size = rate / 1024  # sk_pacing_shift = 10
+        min_rtt = self.rack.min_rtt if self.rack.min_rtt is not None else srtt
+        r = int(min_rtt * 1e6) >> 9
+        if r < 32:
+            size += gso_max >> r
+        return max(int(min(size, gso_max) // mss), floor)
+
+    def _mark_tso_push(self, burst: list[TCPSegment]) -> None:
+        """Linux sends a burst as TSO/GSO packets of up to :meth:`_tso_segs` segments and
+        forces PSH on every packet of more than one segment (__tcp_transmit_skb: "Force a
+        PSH flag on all (GSO) packets"); after segmentation PSH is on the last segment of
+        each such packet."""
+        # Linux tcp_cwnd_test: no TSO packet takes more than half of cwnd, "to have at
+        # least 2 GSO packets in flight".
+        half = max(self.cwnd // self.eff_mss // 2, 1)
+        size = min(self._tso_segs(), half)
+        for i in range(0, len(burst), size):
+            group = burst[i : i + size]
+            if len(group) > 1:
+                group[-1].flags |= P
+
+    def _validate_cwnd(self, cwnd_limited: bool) -> None:
+        """Remember whether the window was used, once per window of data (Linux
+        tcp_cwnd_validate), so that an application-limited flow's cwnd does not grow
+        (RFC 7661)."""
+        out = len(self.board.segments)
+        if (
+            self._cwnd_usage_seq is None
+            or seq_ge(self.snd_una, self._cwnd_usage_seq)
+            or cwnd_limited
+            or out > self._max_packets_out
+        ):
+            self._max_packets_out = out
+            self._cwnd_usage_seq = self.snd_nxt
+            self._is_cwnd_limited = cwnd_limited
+
+    def _cwnd_limited(self) -> bool:
+        """Linux tcp_is_cwnd_limited: the window was used, or in slow start cwnd is below
+        twice the largest flight of the last window."""
+        if self._is_cwnd_limited:
+            return True
+        mss = self.eff_mss
+        if self.cc is not None and self.cc.in_slow_start:
+            return self.cc.cwnd < 2 * self._max_packets_out * mss
+        return False
 
     def _next_new(self, now: float, mss: int, budget: int) -> tuple[int, bool]:
         """How many new bytes to send in the next segment, and whether the FIN goes too."""
@@ -123,7 +194,7 @@ class Output(TCB):
             return False
         return self._snd_sml is not None and seq_gt(self._snd_sml, self.snd_una)
 
-    def _send_new(self, now: float, n: int, fin: bool) -> None:
+    def _send_new(self, now: float, n: int, fin: bool) -> TCPSegment:
         payload = self.sndbuf.slice(self.snd_nxt, n)
         flags = A
         if n and n == self.sndbuf.available_from(self.snd_nxt):
@@ -146,6 +217,7 @@ class Output(TCB):
             self.acks.data_sent(now)
             if n < self.eff_mss:
                 self._snd_sml = end
+        return seg
 
     def _retransmit(self, s: SentSegment, now: float) -> None:
         """Resend one segment from the scoreboard (RFC 6675 NextSeg / RFC 8985 §6.3)."""

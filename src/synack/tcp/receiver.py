@@ -32,6 +32,7 @@ class ReceiveBuffer:
         # SACK bookkeeping (RFC 2018 §4): the order in which blocks were last reported.
         self._recent: list[int] = []  # interval start offsets, most recent first
         self._dsack: tuple[int, int] | None = None  # (start seq, end seq) to report once
+        self.dsack = True  # net.ipv4.tcp_dsack
 
     # --- application side ------------------------------------------------------------
 
@@ -71,11 +72,21 @@ class ReceiveBuffer:
             self._store(start, data, rcv_nxt)
             return 0
         self._data += data
-        self.delivered += len(data)
+        new_end = self.delivered + len(data)
+        self.delivered = new_end
         advanced = len(data)
+        dup: tuple[int, int] | None = None
         # Pull in out-of-order intervals that now touch (or overlap) the in-order edge.
         while self._ooo and self._ooo[0][0] <= self.delivered:
             s, piece = self._ooo.pop(0)
+            overlap_end = min(s + len(piece), new_end)
+            if s < overlap_end:
+                # Bytes we held already came again: a D-SACK for the first such range
+                # (RFC 2883 §4; Linux tcp_ofo_queue extends it only if contiguous).
+                if dup is None:
+                    dup = (s, overlap_end)
+                elif s <= dup[1]:
+                    dup = (dup[0], max(dup[1], overlap_end))
             self._ooo_bytes -= len(piece)
             if s in self._recent:
                 self._recent.remove(s)
@@ -84,11 +95,14 @@ class ReceiveBuffer:
                 self._data += tail
                 self.delivered += len(tail)
                 advanced += len(tail)
+        if dup is not None:
+            left = (rcv_nxt + (dup[0] - (new_end - len(data)))) & MASK
+            self.note_duplicate(left, dup[1] - dup[0])
         return advanced
 
     def note_duplicate(self, seq: int, length: int) -> None:
         """A segment that was already received: report it in a D-SACK (RFC 2883 §4)."""
-        if length > 0:
+        if length > 0 and self.dsack:
             self._dsack = (seq, (seq + length) & MASK)
 
     def _store(self, start: int, data: bytes, rcv_nxt: int) -> None:

@@ -76,11 +76,12 @@ class TCB:
         self.irs = 0
         self.rcv_nxt = 0
         self._rcv_adv = 0  # right edge of the window we last announced (RCV.NXT + RCV.WND)
-        self._rcv_ssthresh = self.config.initial_rcv_wnd  # Linux's window clamp that grows
+        self._rcv_ssthresh = self._initial_window(self.config.mss)  # grows with data
         self.agreement: Agreement | None = None
 
         self.sndbuf = SendBuffer(self.config.sndbuf)
         self.rcvbuf = ReceiveBuffer(self.config.rcvbuf)
+        self.rcvbuf.dsack = self.config.dsack
         self.rto = RTOEstimator(self.config.rto_initial, self.config.rto_min, self.config.rto_max)
         self.cc: CongestionControl | None = None
         self.board = Scoreboard()
@@ -209,6 +210,8 @@ class TCB:
         mss = self.eff_mss
         self.cc = make_cc(self.config.congestion, mss, self.config.initial_cwnd_segments * mss, now)
         self.cc.restart_after_idle = self.config.slow_start_after_idle
+        if not self.config.abc and hasattr(self.cc, "abc_limit_segments"):
+            self.cc.abc_limit_segments = None
 
     @property
     def cwnd(self) -> int:
@@ -220,16 +223,34 @@ class TCB:
 
     # --- the receive window (RFC 9293 §3.8.6.2.2, RFC 7323 §2) ------------------------
 
+    def _initial_window(self, mss: int) -> int:
+        """The first window (Linux tcp_select_initial_window): half the buffer, in whole
+        segments; the window field of a SYN or SYN-ACK shows at most 65535 of it."""
+        w = self.config.rcvbuf // 2 // mss * mss
+        if self.config.initial_rcv_wnd is not None:
+            w = min(w, self.config.initial_rcv_wnd)
+        return max(w, mss)
+
+    def _free_window(self) -> int:
+        """Half the free buffer (Linux tcp_win_from_space, scaling ratio 50 %)."""
+        used = len(self.rcvbuf) + self.rcvbuf.ooo_bytes
+        return max(self.config.rcvbuf - used, 0) // 2
+
     def _rcv_window(self, syn: bool = False) -> int:
-        """The window to announce: free buffer space (bounded by Linux's growing window
-        clamp), never shrinking the right edge announced before, and only moved forward
-        by at least min(MSS, buffer/2) at a time (receiver SWS avoidance)."""
-        free = min(self.rcvbuf.free, self._rcv_ssthresh)
+        """The window to announce: half the free buffer space (bounded by Linux's growing
+        window clamp), never shrinking the right edge announced before, and only moved
+        forward by at least min(MSS, buffer/4) at a time (receiver SWS avoidance)."""
+        if syn:
+            return self._rcv_ssthresh
+        free = min(self._free_window(), self._rcv_ssthresh)
         shift = self.agreement.rcv_wscale if self.agreement and not syn else 0
         free = (free >> shift) << shift
         promised = max(seq_sub(self._rcv_adv, self.rcv_nxt), 0)
+        # A window already promised is rounded up to the scale unit, never down, so the
+        # scaled field cannot move the right edge left (Linux tcp_select_window).
+        promised = -(-promised >> shift) << shift
         if free > promised and promised > 0:
-            step = min(self.config.mss, self.config.rcvbuf // 2)
+            step = min(self.config.mss, self.config.rcvbuf // 4)
             if free - promised < step:
                 return promised
         return max(free, promised)

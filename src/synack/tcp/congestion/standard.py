@@ -21,7 +21,9 @@ class StandardCongestionControl(CongestionControl):
     #: RFC 3465 §2.2: in slow start cwnd grows by min(N, L) per ACK, N the bytes it
     #: acknowledges.  L = 2*SMSS lets a delayed ACK (covering two segments) open the
     #: window as much as two ACKs would, so slow start still doubles cwnd per RTT.
-    abc_limit_segments: int = 2
+    #: None counts every acknowledged byte, as Linux's tcp_slow_start does (cwnd +=
+    #: acked packets); the connection chooses with TCPConfig.abc.
+    abc_limit_segments: int | None = 2
 
     def __init__(self, mss: int, initial_cwnd: int, now: float = 0.0) -> None:
         super().__init__(mss, initial_cwnd, now)
@@ -141,8 +143,12 @@ class StandardCongestionControl(CongestionControl):
         counting) raises the per-ACK limit to L = 2*SMSS, L = 1*SMSS after an RTO
         (§2.3).  cwnd stops at ssthresh and the rest of the credited bytes counts in
         congestion avoidance, as Linux tcp_slow_start does."""
-        limit = self.mss if self._slow_start_after_rto else self.abc_limit_segments * self.mss
-        credit = min(acked, limit)
+        if self.abc_limit_segments is None:
+            credit = acked  # Linux: no per-ACK limit
+        elif self._slow_start_after_rto:
+            credit = min(acked, self.mss)
+        else:
+            credit = min(acked, self.abc_limit_segments * self.mss)
         room = self.ssthresh - self.cwnd
         if credit < room:
             self.cwnd += credit
