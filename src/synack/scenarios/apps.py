@@ -28,8 +28,10 @@ class Writer:
     def flush(self, h: TcpHandle) -> None:
         buf = self.pending.get(h)
         if buf:
-            n = h.send(bytes(buf))
-            del buf[:n]
+            room = h.conn.sndbuf.free  # offer only what fits: no copy of the whole rest
+            if room:
+                n = h.send(bytes(memoryview(buf)[:room]))
+                del buf[:n]
         if not buf and h in self.after:
             self.after.pop(h)()
 

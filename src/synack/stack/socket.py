@@ -65,7 +65,7 @@ class TcpHandle:
         return n
 
     def recv(self, max_bytes: int = 1 << 30) -> bytes:
-        data = self.conn.recv(max_bytes)
+        data = self.conn.recv(max_bytes, self.host.clock())
         self.host._pump(self.conn)
         return data
 

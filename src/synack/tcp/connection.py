@@ -152,14 +152,17 @@ class Connection(Timers, AckInput):
             raise BrokenPipeError(errnos.EPIPE, "connection closing: write side shut down")
         return self.sndbuf.write(bytes(data))
 
-    def recv(self, max_bytes: int = 1 << 30) -> bytes:
+    def recv(self, max_bytes: int = 1 << 30, now: float | None = None) -> bytes:
         """RECEIVE (RFC 9293 §3.10.3): take buffered in-order bytes.
 
         Returns b"" when nothing is buffered (check :attr:`at_eof` for end of stream).
-        Reading opens the window; a window update is sent when it grew by at least one
-        MSS or half the buffer (receiver SWS avoidance, RFC 9293 §3.8.6.2.2).
+        Reading opens the window; a window update is sent when it at least doubled
+        (receiver SWS avoidance, RFC 9293 §3.8.6.2.2, as Linux's tcp_cleanup_rbuf).
+        With ``now``, the buffer autotunes to what the application reads per RTT.
         """
         data = self.rcvbuf.read(max_bytes)
+        if data and now is not None:
+            self._autotune(len(data), now)
         if data and self.state in (State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2):
             # Linux tcp_cleanup_rbuf: announce the window at once only if reading at
             # least doubled it ("freed lots of space"); otherwise the next ACK carries it.
@@ -168,6 +171,31 @@ class Connection(Timers, AckInput):
             if new >= max(2 * promised, 1) and new - promised >= self.eff_mss:
                 self._ack_pending = True  # window update
         return data
+
+    def _autotune(self, copied: int, now: float) -> None:
+        """Receive-buffer autotuning, like Linux's tcp_rcv_space_adjust (dynamic right
+        sizing): once per RTT, if the application read more than the buffer's window in
+        that RTT, grow the buffer to hold twice that (plus 16 segments), up to
+        ``rcvbuf_max``; never when SO_RCVBUF fixed the buffer."""
+        if self.config.rcvbuf_locked:
+            return
+        self._rcvq_copied += copied
+        if self._rcvq_time is None:
+            self._rcvq_time = now
+            return
+        rtt = self.rto.srtt or 0.1
+        if now - self._rcvq_time < rtt:
+            return
+        copied_rtt, self._rcvq_copied, self._rcvq_time = self._rcvq_copied, 0, now
+        window_space = self.config.rcvbuf // 2
+        if copied_rtt <= window_space // 2:
+            return
+        want = 2 * (2 * copied_rtt + 16 * self.config.mss)  # window = half the buffer
+        new = min(max(want, self.config.rcvbuf), self.config.rcvbuf_max)
+        if new > self.config.rcvbuf:
+            self.config = self.config.with_(rcvbuf=new)
+            self.rcvbuf.capacity = new
+            self._count("TCPRcvBufGrown")
 
     @property
     def at_eof(self) -> bool:

@@ -172,6 +172,8 @@ class Scoreboard:
 
     def next_lost(self) -> SentSegment | None:
         """The first segment marked lost and not yet retransmitted (RFC 6675 NextSeg rule 1)."""
+        if not self.lost_bytes:
+            return None
         for s in self.segments:
             if s.lost and not s.retransmitted_since_lost and not s.sacked:
                 return s

@@ -82,6 +82,8 @@ class TCB:
         self.sndbuf = SendBuffer(self.config.sndbuf)
         self.rcvbuf = ReceiveBuffer(self.config.rcvbuf)
         self.rcvbuf.dsack = self.config.dsack
+        self._rcvq_copied = 0  # bytes read since _rcvq_time (autotuning)
+        self._rcvq_time: float | None = None
         self.rto = RTOEstimator(self.config.rto_initial, self.config.rto_min, self.config.rto_max)
         self.cc: CongestionControl | None = None
         self.board = Scoreboard()

@@ -42,6 +42,8 @@ class Flags(IntFlag):
 
 
 NOFLAGS = Flags(0)
+# Plain ints for the hot paths (an IntFlag operation costs a Python-level call).
+_FIN, _SYN, _RST, _ACK = 0x001, 0x002, 0x004, 0x010
 
 
 @dataclass(slots=True)
@@ -73,24 +75,24 @@ class TCPSegment:
     @property
     def seg_len(self) -> int:
         """SEG.LEN: octets of data plus one for SYN and one for FIN (RFC 9293 §3.4)."""
-        f = self.flags
-        return len(self.payload) + (1 if f & Flags.SYN else 0) + (1 if f & Flags.FIN else 0)
+        f = self.flags.value
+        return len(self.payload) + (1 if f & _SYN else 0) + (1 if f & _FIN else 0)
 
     @property
     def syn(self) -> bool:
-        return bool(self.flags & Flags.SYN)
+        return bool(self.flags.value & _SYN)
 
     @property
     def fin(self) -> bool:
-        return bool(self.flags & Flags.FIN)
+        return bool(self.flags.value & _FIN)
 
     @property
     def rst(self) -> bool:
-        return bool(self.flags & Flags.RST)
+        return bool(self.flags.value & _RST)
 
     @property
     def has_ack(self) -> bool:
-        return bool(self.flags & Flags.ACK)
+        return bool(self.flags.value & _ACK)
 
     @property
     def mss(self) -> int | None:
