@@ -137,7 +137,7 @@ class AckInput(TCB):
         assert self.cc is not None
         flight = seq_sub(self.snd_max, self.snd_una)
         prior_cwnd = self.cc.cwnd
-        self.cc.on_congestion_event(now, flight)
+        self.cc.on_congestion_event(now, self._reduction_base(flight))
         self._whole_segments()
         self.recovery_point = self.snd_max
         # RecoverFS: Linux uses the cwnd before the reduction (tcp_init_cwnd_reduction).
@@ -164,7 +164,7 @@ class AckInput(TCB):
         """RFC 3168 §6.1.2: reduce cwnd once per window of data, then say so with CWR."""
         if self.cc is None or self._ecn_reduced_until is not None or self.in_recovery:
             return
-        self.cc.on_congestion_event(now, seq_sub(self.snd_max, self.snd_una))
+        self.cc.on_congestion_event(now, self._reduction_base(seq_sub(self.snd_max, self.snd_una)))
         self._whole_segments()
         self.cc.on_recovery_end(now)  # cwnd = ssthresh at once (RFC 3168 §6.1.2)
         self._ecn_reduced_until = self.snd_max

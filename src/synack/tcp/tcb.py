@@ -203,6 +203,15 @@ class TCB:
             pipe = max(pipe - self.dupacks * self.eff_mss, 0)
         return pipe
 
+    def _reduction_base(self, flight: int) -> int:
+        """What a congestion event reduces from.  RFC 5681 equation 4 says FlightSize;
+        Linux (tcp_reno_ssthresh, cubictcp_recalc_ssthresh) and RFC 9438 §4.6 use cwnd.
+        synack follows Linux: with SACK the flight can exceed cwnd (SACKed segments
+        free the window), and a flight-based cut is then too small, which lets one of
+        two competing flows keep an advantage for good."""
+        assert self.cc is not None
+        return self.cc.cwnd
+
     @property
     def in_recovery(self) -> bool:
         return self.recovery_point is not None

@@ -123,7 +123,9 @@ class Timers(Output):
         self._reorder_deadline = None if timeout is None else now + timeout
         if lost and not self.in_recovery and self.cc is not None:
             prior_cwnd = self.cc.cwnd
-            self.cc.on_congestion_event(now, seq_sub(self.snd_max, self.snd_una))
+            self.cc.on_congestion_event(
+                now, self._reduction_base(seq_sub(self.snd_max, self.snd_una))
+            )
             self.recovery_point = self.snd_max
             self.prr = PRR(self.cc.ssthresh, max(prior_cwnd, 1), self.eff_mss)
             self._count("TCPRecoveries")
