@@ -103,16 +103,18 @@ def test_prr_paces_recovery_and_cwnd_ends_at_ssthresh():
     a.conn.send(b"y" * (40 * mss), 2.0)  # more data waiting behind the window
     assert a.flush(2.0) == []
     # Round 0: segs[0] is lost, the ACKs of all the others arrive.
-    flight_at_loss = None
+    cwnd_at_loss = None
     sent: list = []
     for s in segs[1:]:
         (x,) = b.recv_segment(s, 2.05)
-        before = (a.conn.snd_max - a.conn.snd_una) & 0xFFFFFFFF
+        before = a.conn.cwnd
         sent += a.recv_segment(x, 2.1)
-        if a.conn.in_recovery and flight_at_loss is None:
-            flight_at_loss = before
+        if a.conn.in_recovery and cwnd_at_loss is None:
+            cwnd_at_loss = before
     ssthresh = a.conn.ssthresh
-    assert ssthresh == max(flight_at_loss // 2, 2 * mss)  # RFC 5681 equation 4
+    # Reno's halving, from cwnd as Linux's tcp_reno_ssthresh does (RFC 5681 eq. 4 says
+    # FlightSize), in whole segments.
+    assert ssthresh == max(cwnd_at_loss // 2 // mss * mss, 2 * mss)
     # PRR (RFC 6937): after a round of ACKs in recovery, what is in flight has come
     # down to ssthresh, and neither a burst nor a stall got there.
     assert abs(a.conn.board.pipe - ssthresh) <= mss
