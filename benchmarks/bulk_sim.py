@@ -1,0 +1,111 @@
+"""Bulk transfer between two synack stacks in one process, on the simulator (issue 4).
+
+    python benchmarks/bulk_sim.py                    # 8 MB at MSS 1460 and 32 MB at 65495
+    python benchmarks/bulk_sim.py --mb 20 --profile  # with the top functions by cProfile
+
+A perfect link (50 µs each way, no loss, no rate limit, checksums computed and verified
+as always) and buffers of 8 MB, so only the stacks' own work limits the rate.  The
+figure is megabytes of payload per CPU second (``time.process_time`` around the
+simulator run), printed beside:
+
+* the targets of the issue, 100 MB/s at MSS 1460 and 1 GB/s at MSS 65495;
+* a baseline measured in the same run, on the same bytes cut at the same MSS: a
+  pure-Python loop that copies each segment's payload once and computes its Internet
+  checksum (RFC 1071, as a big-integer sum modulo 0xFFFF).  That is roughly the least
+  work any pure-Python stack does per byte, so ``stack / baseline`` is a
+  machine-independent figure, and ``target / baseline`` says how far the target is
+  from that floor on this machine.
+
+Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from simbench import Transfer, profiled, transfer
+
+from synack.link.impairment import ImpairmentConfig
+from synack.tcp.config import TCPConfig
+
+MB = 1e6
+#: (announced MSS, target in MB of payload per CPU second) from the issue.
+TARGETS = ((1460, 100.0), (65495, 1000.0))
+LINK = ImpairmentConfig(delay=50e-6)
+BUFFER = 8 << 20
+TS_OPTION = 12  # nop,nop,TS on every segment: the payload is the MSS less 12 bytes
+
+
+def baseline_rate(data: bytes, payload: int, min_seconds: float = 0.2) -> float:
+    """Bytes per CPU second of: copy each ``payload``-byte slice, checksum it."""
+    view = memoryview(data)
+    n = len(data)
+    rounds = 0
+    t0 = time.process_time()
+    while True:
+        for off in range(0, n, payload):
+            seg = bytes(view[off : off + payload])  # one copy of the payload
+            s = int.from_bytes(seg, "big") % 0xFFFF  # RFC 1071 sum, folded
+            _ = ~s & 0xFFFF
+        rounds += 1
+        spent = time.process_time() - t0
+        if spent >= min_seconds:
+            return rounds * n / spent
+
+
+def run_one(mss: int, nbytes: int, profile: bool, top: int) -> tuple[Transfer, float]:
+    config = TCPConfig(mss=mss, rcvbuf=BUFFER, initial_rcv_wnd=BUFFER, sndbuf=BUFFER)
+    result = profiled(
+        profile,
+        top,
+        lambda prof: transfer(nbytes, config=config, forward=LINK, reverse=LINK, profiler=prof),
+    )
+    sample = bytes(range(256)) * (min(nbytes, 8 << 20) // 256)
+    return result, baseline_rate(sample, mss - TS_OPTION)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mb", type=float, default=None, help="MB per run (default 8 / 32)")
+    ap.add_argument("--mss", type=int, action="append", help="only these MSS values")
+    ap.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    ap.add_argument("--top", type=int, default=25, help="functions to list with --profile")
+    args = ap.parse_args(argv)
+    print(f"python {sys.version.split()[0]}, link delay {LINK.delay * 1e6:.0f} µs each way,")
+    print(f"buffers {BUFFER >> 20} MB, checksums on; rates in MB (1e6 bytes) of payload/CPU-s")
+    for mss, target in TARGETS:
+        if args.mss and mss not in args.mss:
+            continue
+        default_mb = 8 if mss < 10_000 else 32
+        nbytes = int((args.mb or default_mb) * MB)
+        r, base = run_one(mss, nbytes, args.profile, args.top)
+        rate = r.cpu_rate / MB
+        segs = r.sender["OutSegs"] + r.sender["RetransSegs"]
+        print(f"\n-- MSS {mss} (payload {mss - TS_OPTION} B/segment) --")
+        print(
+            f"  moved      {r.received / MB:.1f} MB intact={r.intact} in {r.cpu_seconds:.3f}"
+            f" CPU-s, {segs} segments sent, {r.receiver['OutSegs']} ACKs,"
+            f" retransmitted {r.sender['RetransSegs']}"
+        )
+        print(
+            f"  stack      {rate:10.1f} MB/s   ({r.cpu_seconds / max(segs, 1) * 1e6:.1f}"
+            " µs CPU per data segment, both ends)"
+        )
+        print(f"  target     {target:10.1f} MB/s   stack/target   = {rate / target:.3f}")
+        print(
+            f"  baseline   {base / MB:10.1f} MB/s   stack/baseline = {rate / (base / MB):.4f}"
+            f"   target/baseline = {target / (base / MB):.3f}"
+        )
+        if not r.intact:
+            print("  ERROR: the bytes read differ from the bytes written")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
