@@ -118,10 +118,16 @@ def main(argv: list[str] | None = None) -> int:
             t = one(algorithm, 0.0, 0, prof, nbytes=int(args.mb * 1e6))
             failed |= not t.intact or t.done_at is None
             whole = t.goodput()
+            steady = t.goodput(warmup=1.0)
             print(f"  0% loss: {describe(t)}")
             print(
-                f"    {mbit(whole)} = {whole * 8 / RATE:.1%} of the link (target 95%),"
-                f" {whole / link_payload:.1%} of its payload capacity"
+                f"    whole transfer, slow start included: {mbit(whole)} ="
+                f" {whole * 8 / RATE:.1%} of the link, {whole / link_payload:.1%} of its"
+                " payload capacity"
+            )
+            print(
+                f"    after the first second: {mbit(steady)} = {steady * 8 / RATE:.1%} of"
+                f" the link (target 95%), {steady / link_payload:.1%} of its payload capacity"
             )
             rates = []
             for seed in range(args.seeds):

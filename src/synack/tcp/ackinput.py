@@ -22,6 +22,7 @@ from synack.wire.tcp import Flags, TCPSegment
 
 class AckInput(TCB):
     _prr_allowance: int
+    _round_end: int | None = None
 
     def _cwnd_limited(self) -> bool:
         raise NotImplementedError  # provided by Output
@@ -44,6 +45,10 @@ class AckInput(TCB):
             self._rtt_sample(seg, ack, now)
             self.retransmits = 0
             self.dupacks = 0
+            if self.cc is not None and (self._round_end is None or seq_ge(ack, self._round_end)):
+                # A round (one window of data) ended: RFC 9406 §4.2's windowEnd.
+                self.cc.on_round_start(now)
+                self._round_end = self.snd_nxt
             if self._tlp_high is not None and seq_ge(ack, self._tlp_high):
                 self._tlp_high = None  # RFC 8985 §7.4: the probe's episode is over
         if self.sack_ok and seg.sack_blocks:
@@ -179,13 +184,18 @@ class AckInput(TCB):
             # RFC 7323 §4.1: RTT from the echoed timestamp.
             rtt_ms = (self._ts_now(now) - ts[1]) & MASK
             if rtt_ms < 1 << 31:
-                self.rto.sample(rtt_ms / 1000.0)
+                self._rtt_measured(rtt_ms / 1000.0, now)
             self._timed = None
             return
         if self._timed is not None and seq_ge(ack, self._timed[0]):
             # Karn: only segments sent once are timed (cleared on retransmission).
-            self.rto.sample(now - self._timed[1])
+            self._rtt_measured(now - self._timed[1], now)
             self._timed = None
+
+    def _rtt_measured(self, rtt: float, now: float) -> None:
+        self.rto.sample(rtt)
+        if self.cc is not None:
+            self.cc.on_rtt_sample(rtt, now)  # HyStart++ (RFC 9406)
 
     def _update_window(self, seg: TCPSegment, prior_una: int) -> None:
         """Take the peer's window from the newest segment (RFC 9293 §3.10.7.4, fifth

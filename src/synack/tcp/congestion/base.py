@@ -60,6 +60,12 @@ class CongestionControl(ABC):
     def on_mss_change(self, mss: int) -> None:
         self.mss = mss
 
+    def on_rtt_sample(self, rtt: float, now: float) -> None:  # noqa: B027 - optional hook
+        """One RTT measurement (for delay-based slow-start exit, RFC 9406)."""
+
+    def on_round_start(self, now: float) -> None:  # noqa: B027 - optional hook
+        """A new round of data began: SND.UNA passed the SND.NXT of the last one."""
+
     def info(self) -> dict[str, float | int]:
         """Algorithm state for introspection (TCP_INFO, traces)."""
         return {"cwnd": self.cwnd, "ssthresh": self.ssthresh}

@@ -37,6 +37,8 @@ MAX_TARGET_RATIO = 1.5
 
 class Cubic(StandardCongestionControl):
     name = "cubic"
+    #: Linux tcp_cubic runs HyStart (hystart = 1); synack uses RFC 9406's HyStart++.
+    use_hystart = True
     #: RFC 9438 §4.7 (Linux tcp_cubic fast_convergence = 1).
     fast_convergence = True
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from abc import abstractmethod
 
 from synack.tcp.congestion.base import CongestionControl
+from synack.tcp.congestion.hystart import HyStartPP
 
 
 class StandardCongestionControl(CongestionControl):
@@ -24,6 +25,8 @@ class StandardCongestionControl(CongestionControl):
     #: None counts every acknowledged byte, as Linux's tcp_slow_start does (cwnd +=
     #: acked packets); the connection chooses with TCPConfig.abc.
     abc_limit_segments: int | None = 2
+    #: Leave slow start on a rising RTT (HyStart++, RFC 9406).
+    use_hystart = False
 
     def __init__(self, mss: int, initial_cwnd: int, now: float = 0.0) -> None:
         super().__init__(mss, initial_cwnd, now)
@@ -39,6 +42,8 @@ class StandardCongestionControl(CongestionControl):
         self._slow_start_after_rto = False
         #: The last reduction was a timeout, not a fast-recovery congestion event.
         self._timeout_recovery = False
+        #: HyStart++ (RFC 9406) when the algorithm asks for it (Linux: with CUBIC).
+        self.hystart: HyStartPP | None = HyStartPP() if self.use_hystart else None
         #: Counters for TCP_INFO-style introspection.
         self.congestion_events = 0
         self.timeouts = 0
@@ -68,6 +73,8 @@ class StandardCongestionControl(CongestionControl):
         """Fast retransmit, RACK or an ECN echo.  Only ssthresh is set here; cwnd is
         brought down to it by PRR (RFC 6937) and :meth:`on_recovery_end`."""
         self.congestion_events += 1
+        if self.hystart is not None and self.in_slow_start:
+            self.hystart.on_congestion()
         self._slow_start_after_rto = False
         self._timeout_recovery = False
         self.ssthresh = self._reduce(now, in_flight, timeout=False)
@@ -121,6 +128,14 @@ class StandardCongestionControl(CongestionControl):
         super().on_mss_change(mss)
         self._on_mss_change(mss)
 
+    def on_rtt_sample(self, rtt: float, now: float) -> None:
+        if self.hystart is not None and self.in_slow_start:
+            self.hystart.on_rtt_sample(rtt)
+
+    def on_round_start(self, now: float) -> None:
+        if self.hystart is not None and self.in_slow_start and self.hystart.on_round_start():
+            self.ssthresh = max(self.cwnd, 2 * self.mss)  # RFC 9406 §4.2: CSS is over
+
     @property
     def restart_window(self) -> int:
         """IW in bytes for the current MSS (RFC 5681 §4.1 RW = min(IW, cwnd))."""
@@ -143,6 +158,8 @@ class StandardCongestionControl(CongestionControl):
         counting) raises the per-ACK limit to L = 2*SMSS, L = 1*SMSS after an RTO
         (§2.3).  cwnd stops at ssthresh and the rest of the credited bytes counts in
         congestion avoidance, as Linux tcp_slow_start does."""
+        if self.hystart is not None:
+            acked = self.hystart.growth(acked)  # Conservative Slow Start (RFC 9406 §4.2)
         if self.abc_limit_segments is None:
             credit = acked  # Linux: no per-ACK limit
         elif self._slow_start_after_rto:
