@@ -20,6 +20,7 @@ from synack.wire.options import (
     Timestamps,
     UnknownOption,
     WindowScale,
+    format_option,
 )
 
 if TYPE_CHECKING:
@@ -128,19 +129,10 @@ def _accecn(parser: Parser) -> TCPOption:
 
 
 def format_tcp_option(o: TCPOption) -> str:
-    """packetdrill's text for one option (``mss 1460``, ``sack 1:2 3:4``, ``TS val 1 ecr 2``)."""
-    if isinstance(o, NOP):
-        return "nop"
-    if isinstance(o, EOL):
-        return "eol"
-    if isinstance(o, MSS):
-        return f"mss {o.value}"
-    if isinstance(o, WindowScale):
-        return f"wscale {o.shift}"
-    if isinstance(o, SackPermitted):
-        return "sackOK"
-    if isinstance(o, Timestamps):
-        return f"TS val {o.val} ecr {o.ecr}"
+    """packetdrill's text for one option (``mss 1460``, ``sack 1:2 3:4``, ``TS val 1 ecr 2``):
+    tcpdump's words, but SACK blocks and the experimental options its own way."""
+    if not isinstance(o, Sack | UnknownOption):
+        return format_option(o)
     if isinstance(o, Sack):
         return "sack " + " ".join(f"{lo}:{hi}" for lo, hi in o.blocks)
     if o.kind == KIND_MD5:
