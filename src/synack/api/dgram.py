@@ -12,10 +12,10 @@ from __future__ import annotations
 import errno
 import os
 import socket as _socket
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from synack.api.address import Address, parse_address
+from synack.api.blocking import Blocking
 from synack.stack.udp import UdpEndpoint
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["DatagramSocket"]
 
 
-class DatagramSocket:
+class DatagramSocket(Blocking):
     family = _socket.AF_INET
     type = _socket.SOCK_DGRAM
     proto = 0
@@ -61,25 +61,6 @@ class DatagramSocket:
             err = self._ep.take_error()
             if err is not None:
                 raise OSError(err, os.strerror(err))
-
-    def _wait(self, condition: Callable[[], bool]) -> None:
-        if condition():
-            return
-        if self._timeout == 0.0:
-            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
-        if not self._rt.wait_until(condition, self._timeout):
-            raise TimeoutError("timed out")
-
-    def settimeout(self, timeout: float | None) -> None:
-        if timeout is not None and timeout < 0:
-            raise ValueError("Timeout value out of range")
-        self._timeout = None if timeout is None else float(timeout)
-
-    def gettimeout(self) -> float | None:
-        return self._timeout
-
-    def setblocking(self, flag: bool) -> None:
-        self._timeout = None if flag else 0.0
 
     def fileno(self) -> int:
         return -1

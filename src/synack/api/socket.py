@@ -28,11 +28,11 @@ import errno
 import os
 import socket as _socket
 import weakref
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from synack.api.address import Address, parse_address
+from synack.api.blocking import Blocking
 from synack.api.dgram import DatagramSocket
 from synack.api.runtime import RealtimeRuntime, Runtime, SimRuntime
 from synack.api.sockopts import SocketOptions, core_supports
@@ -93,7 +93,7 @@ def socket(
     return Socket(runtime)
 
 
-class Socket:
+class Socket(Blocking):
     """A TCP socket (see the module docstring)."""
 
     family = AF_INET
@@ -133,29 +133,6 @@ class Socket:
         self.close()
 
     # --- waiting ----------------------------------------------------------------------
-
-    def _wait(self, condition: Callable[[], bool]) -> None:
-        """Block until ``condition()``; raise as a socket with this timeout does."""
-        if condition():
-            return
-        if self._timeout == 0.0:
-            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
-        if not self._rt.wait_until(condition, self._timeout):
-            raise TimeoutError("timed out")
-
-    def settimeout(self, timeout: float | None) -> None:
-        if timeout is not None and timeout < 0:
-            raise ValueError("Timeout value out of range")
-        self._timeout = None if timeout is None else float(timeout)
-
-    def gettimeout(self) -> float | None:
-        return self._timeout
-
-    def setblocking(self, flag: bool) -> None:
-        self._timeout = None if flag else 0.0
-
-    def getblocking(self) -> bool:
-        return self._timeout != 0.0
 
     def fileno(self) -> int:
         return -1  # not a kernel descriptor
