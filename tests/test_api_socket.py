@@ -229,3 +229,22 @@ def test_options_set_on_a_live_connection_reach_it() -> None:
     probes = [e for e in tb.recorder.packets("send") if e.src == "client" and e.time > idle_from]
     assert probes and probes[0].time >= idle_from + 7200
     assert cli.handle.state.value == "ESTABLISHED"  # the server answered the probe
+
+
+def test_sendall_blocks_in_virtual_time_while_the_buffers_are_full() -> None:
+    """A blocking writer waits while SO_SNDBUF (and the peer's window) are full: with
+    nobody reading, sendall times out after the socket's timeout of virtual time, and
+    the stack holds no more than the send buffer."""
+    tb = Testbed(3, delay=0.01)
+    srv, cli = pair(tb)
+    cli.setsockopt(pysocket.SOL_SOCKET, pysocket.SO_SNDBUF, 65536)
+    cli.connect((tb.server.ip, 80))
+    conn, _ = srv.accept()
+    started = tb.sim.now
+    cli.settimeout(1.0)
+    with pytest.raises(TimeoutError):
+        cli.sendall(b"y" * 2_000_000)
+    assert tb.sim.now >= started + 1.0
+    assert 0 < cli.info()["send_queue"] <= 2 * 65536  # SO_SNDBUF (Linux doubles it)
+    got = conn.recv(1 << 20)  # the reader makes room: the data that waited arrives
+    assert got and set(got) == {ord("y")}

@@ -123,3 +123,35 @@ def test_waiting_on_nothing_raises_instead_of_hanging() -> None:
 
     with pytest.raises(SimulationStalled):
         run(tb, main())
+
+
+def test_drain_waits_while_the_send_buffer_is_full_and_the_peer_does_not_read() -> None:
+    """SO_SNDBUF bounds what the stack holds; beyond the transport's high-water mark
+    drain() waits until the peer's reading makes room (issue: flow control end to end)."""
+    tb = Testbed(2, delay=0.01)
+    big = b"x" * 3_000_000  # far more than sndbuf + the peer's receive buffer
+    times: dict[str, float] = {}
+
+    async def slow_reader(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5.0)  # let the sender fill every buffer first
+        times["reading"] = asyncio.get_running_loop().time()
+        got = 0
+        while chunk := await reader.read(65536):
+            got += len(chunk)
+        times["got"] = got
+        writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(slow_reader, "192.0.2.2", 9)
+        reader, writer = await asyncio.open_connection("192.0.2.2", 9)
+        writer.write(big)
+        await writer.drain()
+        times["drained"] = asyncio.get_running_loop().time()
+        writer.write_eof()
+        await reader.read()
+        writer.close()
+        server.close()
+
+    run(tb, main())
+    assert times["drained"] > times["reading"]  # drain() waited for the reader
+    assert times["got"] == len(big)

@@ -748,5 +748,6 @@ class Connection(Timers, AckInput):
             "congestion": self.config.congestion,
             "ecn": self.ecn_ok,
             "rcv_space": self.rcvbuf.free,
+            "send_queue": len(self.sndbuf),  # written, not yet acknowledged (ss Send-Q)
             "ooo_bytes": self.rcvbuf.ooo_bytes,
         }
