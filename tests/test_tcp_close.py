@@ -184,3 +184,14 @@ def test_fin_in_quick_ack_mode_is_acked_at_once():
     (fin,) = a.flush(2.0)
     (ack,) = b.recv_segment(fin, 2.1)
     assert ack.ack == seq_add(fin.seq, 1)
+
+
+def test_shut_rd_keeps_acknowledging_and_queueing_data_like_linux():
+    a, b = handshake()
+    a.conn.shutdown_read()
+    assert a.conn.at_eof  # nothing buffered: a read reports end of stream
+    b.conn.send(b"after SHUT_RD", 1.0)
+    (data,) = b.flush(1.0)
+    (ack,) = a.recv_segment(data, 1.0)
+    assert ack.ack == seq_add(data.seq, len(data.payload))
+    assert a.conn.recv() == b"after SHUT_RD"

@@ -84,3 +84,16 @@ def test_options_change_on_a_live_connection():
     assert a.conn.send(b"x" * 100, 1.0) == 10
     a.conn.configure(1.0, congestion="reno")
     assert a.conn.cc.name == "reno" and a.conn.cwnd == 10 * a.conn.eff_mss
+
+
+def test_info_counts_bytes_and_segments_like_tcp_info():
+    a, b = handshake()
+    a.conn.send(b"z" * 3000, 1.0)
+    for s in a.flush(1.0):
+        for ack in b.recv_ack(s, 1.05):
+            a.recv_segment(ack, 1.1)
+    ai, bi = a.conn.info(), b.conn.info()
+    assert ai["bytes_acked"] == 3000 and bi["bytes_received"] == 3000
+    assert ai["data_segs_out"] == 3 and bi["data_segs_in"] == 3
+    assert ai["delivered"] == 3 and ai["ca_state"] == "open"
+    assert bi["segs_out"] >= 2 and ai["segs_in"] == bi["segs_out"]  # SYN-ACK and ACKs

@@ -95,6 +95,14 @@ def tcp_info(conn: Connection) -> dict[str, int]:
         "tcpi_rcv_space": int(_num(info, "rcv_space")),
         "tcpi_snd_wnd": int(_num(info, "snd_wnd")),
         "tcpi_rcv_wnd": int(_num(info, "rcv_wnd")),
+        "tcpi_bytes_acked": int(_num(info, "bytes_acked")),
+        "tcpi_bytes_received": int(_num(info, "bytes_received")),
+        "tcpi_segs_in": int(_num(info, "segs_in")),
+        "tcpi_segs_out": int(_num(info, "segs_out")),
+        "tcpi_data_segs_in": int(_num(info, "data_segs_in")),
+        "tcpi_data_segs_out": int(_num(info, "data_segs_out")),
+        "tcpi_delivered": int(_num(info, "delivered")),
+        "tcpi_rcv_mss": int(_num(info, "rcv_mss")),
     }
     if isinstance(srtt, int | float):
         out["tcpi_rtt"] = round(srtt * 1e6)

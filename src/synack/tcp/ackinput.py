@@ -37,6 +37,7 @@ class AckInput(TCB):
         acked = 0
         if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
             acked = seq_sub(ack, self.snd_una)
+            self.stats["bytes_acked"] += acked
             self.snd_una = ack
             if seq_lt(self.snd_nxt, ack):
                 self.snd_nxt = ack
@@ -62,6 +63,7 @@ class AckInput(TCB):
         delivered_data = sum(1 for s in delivered if not s.sacked or id(s) in fresh) * mss
         if acked and not delivered:
             delivered_data = mss  # part of a segment was acknowledged
+        self.stats["delivered"] += delivered_data // mss
 
         if (
             not acked

@@ -199,8 +199,9 @@ class Connection(Timers, AckInput):
 
     @property
     def at_eof(self) -> bool:
-        """All bytes before the peer's FIN have been read."""
-        return self._peer_fin and len(self.rcvbuf) == 0
+        """All bytes before the peer's FIN have been read (or, after SHUT_RD, all that
+        is buffered)."""
+        return (self._peer_fin or self._read_closed) and len(self.rcvbuf) == 0
 
     @property
     def readable(self) -> int:
@@ -223,9 +224,10 @@ class Connection(Timers, AckInput):
             self._set_state(Trigger.CLOSE_SND_FIN)
 
     def shutdown_read(self) -> None:
-        """SHUT_RD: discard what is buffered and what arrives later (Linux semantics)."""
+        """SHUT_RD.  Nothing is sent (TCP has no way to say it); as on Linux, data
+        already buffered or arriving later is still acknowledged, queued and returned
+        by reads, and a read with nothing buffered reports end of stream."""
         self._read_closed = True
-        self.rcvbuf.read(len(self.rcvbuf))
 
     def close(self, now: float) -> None:
         """CLOSE (RFC 9293 §3.10.4): no more sending or receiving by the user.
@@ -281,6 +283,9 @@ class Connection(Timers, AckInput):
 
     def receive_segment(self, seg: TCPSegment, now: float, src: Address | None = None) -> None:
         """Process one incoming segment.  ``src`` is the sender's address, needed in LISTEN."""
+        self.stats["segs_in"] += 1
+        if seg.payload:
+            self.stats["data_segs_in"] += 1
         st = self.state
         if st is State.CLOSED:
             return  # the stack answers segments to closed ports, not the TCB
@@ -641,17 +646,14 @@ class Connection(Timers, AckInput):
             self._ece_pending = True
             self.acks.enter_quickack(self._rcv_window())
         had_gap = self.rcvbuf.ooo_bytes > 0
-        if self._read_closed:
-            advanced = len(data) if seq == self.rcv_nxt else 0  # SHUT_RD: acknowledge, drop
-        else:
-            advanced = self.rcvbuf.accept(self.rcv_nxt, seq, data)
+        advanced = self.rcvbuf.accept(self.rcv_nxt, seq, data)
         if not advanced:
             # Out of order: acknowledge at once, with SACK (RFC 5681 §4.2, RFC 2018 §4).
             self._ack_pending = True
             return
         self.rcv_nxt = seq_add(self.rcv_nxt, advanced)
-        if not self._read_closed:
-            self._events.append(ev.DataReceived(advanced))
+        self.stats["bytes_received"] += advanced
+        self._events.append(ev.DataReceived(advanced))
         self._grow_window(advanced)
         self.acks.on_data(advanced, self.config.mss, self._rcv_window(), now)
         if had_gap or self.acks.ack_now():
@@ -706,6 +708,16 @@ class Connection(Timers, AckInput):
     # Introspection
     # ------------------------------------------------------------------------------
 
+    def _ca_state(self) -> str:
+        """Linux's congestion-avoidance state names (tcpi_ca_state)."""
+        if self.in_recovery:
+            return "loss" if self._rto_recovery else "recovery"
+        if self._ecn_reduced_until is not None:
+            return "cwr"
+        if self.board.sacked_bytes or self.dupacks:
+            return "disorder"
+        return "open"
+
     def timer_description(self, now: float) -> str:
         """The timer column of ``ss -tan -o``: ``timer:(name,remaining,retries)``."""
         for name, d in (
@@ -744,7 +756,15 @@ class Connection(Timers, AckInput):
             "bytes_in_flight": self._pipe(),
             "sacked": self.board.sacked_bytes,
             "lost": self.board.lost_bytes,
-            "ca_state": "recovery" if self.in_recovery else "open",
+            "ca_state": self._ca_state(),
+            "bytes_acked": self.stats["bytes_acked"],
+            "bytes_received": self.stats["bytes_received"],
+            "segs_in": self.stats["segs_in"],
+            "segs_out": self.stats["segs_out"],
+            "data_segs_in": self.stats["data_segs_in"],
+            "data_segs_out": self.stats["data_segs_out"],
+            "delivered": self.stats["delivered"],
+            "rcv_mss": self.acks.rcv_mss,
             "congestion": self.config.congestion,
             "ecn": self.ecn_ok,
             "rcv_space": self.rcvbuf.free,

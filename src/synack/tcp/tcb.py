@@ -82,6 +82,19 @@ class TCB:
         self.sndbuf = SendBuffer(self.config.sndbuf)
         self.rcvbuf = ReceiveBuffer(self.config.rcvbuf)
         self.rcvbuf.dsack = self.config.dsack
+        #: tcp_info-style totals (tcpi_bytes_acked, tcpi_segs_in, ...).
+        self.stats: dict[str, int] = dict.fromkeys(
+            (
+                "bytes_acked",
+                "bytes_received",
+                "segs_in",
+                "segs_out",
+                "data_segs_in",
+                "data_segs_out",
+                "delivered",
+            ),
+            0,
+        )
         self._rcvq_copied = 0  # bytes read since _rcvq_time (autotuning)
         self._rcvq_time: float | None = None
         self.rto = RTOEstimator(self.config.rto_initial, self.config.rto_min, self.config.rto_max)
@@ -300,6 +313,9 @@ class TCB:
             self.total_retrans += 1
         else:
             self._count("OutSegs")
+        self.stats["segs_out"] += 1
+        if payload:
+            self.stats["data_segs_out"] += 1
         syn = bool(flags & S)
         wnd = self._rcv_window(syn)
         if flags & A:
