@@ -34,14 +34,7 @@ def run_demo(
         f"synack demo: client {tb.client.ip} <-> server {tb.server.ip}, one-way delay "
         f"{delay * 1000:g} ms, loss {loss:.0%}, seed {seed}",
         "",
-        "== tcpdump -n" + ("" if relative else " -S") + " ==",
-        rec.tcpdump_text(relative=relative).rstrip(),
-        "",
-        "== state log ==",
-        rec.state_log_text(notes=True).rstrip(),
-        "",
-        "== sequence diagram (seq/ack relative to each ISN) ==",
-        rec.diagram("client", "server").rstrip(),
+        *rec.report_sections("client", "server", relative=relative),
         "",
         "== result ==",
         f"client sent {len(REQUEST)} bytes, server received {len(server.received)}; "

@@ -69,14 +69,7 @@ class ScenarioResult:
             "",
             self.scenario.explanation.strip(),
             "",
-            "== tcpdump -n -S ==",
-            rec.tcpdump_text(relative=False).rstrip(),
-            "",
-            "== state log ==",
-            rec.state_log_text(notes=True).rstrip(),
-            "",
-            "== sequence diagram (seq/ack relative to each ISN) ==",
-            rec.diagram("client", "server").rstrip(),
+            *rec.report_sections("client", "server"),
         ]
         if pcap:
             rec.write_pcap(pcap)

@@ -93,6 +93,19 @@ class Recorder:
                 writer.write(e.time, e.data)
             return writer.count
 
+    def report_sections(self, left: str, right: str, *, relative: bool = False) -> list[str]:
+        """The three texts under headings, as the demo and the scenarios print them."""
+        return [
+            "== tcpdump -n" + ("" if relative else " -S") + " ==",
+            self.tcpdump_text(relative=relative).rstrip(),
+            "",
+            "== state log ==",
+            self.state_log_text(notes=True).rstrip(),
+            "",
+            "== sequence diagram (seq/ack relative to each ISN) ==",
+            self.diagram(left, right).rstrip(),
+        ]
+
     def trace(self, left: str, right: str, *, relative: bool = False) -> Trace:
         """All three texts at once (``relative`` is for the tcpdump text)."""
         return Trace(
