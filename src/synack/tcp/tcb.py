@@ -291,7 +291,7 @@ class TCB:
         if a and a.timestamps:
             # RFC 7323 §3.2, in Linux's layout: nop,nop,TS on every non-SYN segment.
             opts = (NOP(), NOP(), Timestamps(self._ts_now(now), self.ts_recent))
-        if a and a.sack and flags & A and not flags & R:
+        if a and a.sack and flags.value & 0x10 and not flags.value & 0x04:  # ACK, not RST
             blocks = self.rcvbuf.sack_blocks(self.rcv_nxt, a.timestamps)
             if blocks:
                 opts += (NOP(), NOP(), Sack(blocks))  # RFC 2018 §3 (Linux's layout)
@@ -316,9 +316,10 @@ class TCB:
         self.stats["segs_out"] += 1
         if payload:
             self.stats["data_segs_out"] += 1
-        syn = bool(flags & S)
+        syn = bool(flags.value & 0x02)
         wnd = self._rcv_window(syn)
-        if flags & A:
+        has_ack = bool(flags.value & 0x10)
+        if has_ack:
             if self._ece_pending and not syn:
                 flags |= Flags.ECE  # RFC 3168 §6.1.3: echo CE until CWR arrives
             self._rcv_adv = seq_add(self.rcv_nxt, wnd)
@@ -335,7 +336,7 @@ class TCB:
             src_port=self.local[1],
             dst_port=self.remote[1],
             seq=seq,
-            ack=self.rcv_nxt if flags & A else 0,
+            ack=self.rcv_nxt if has_ack else 0,
             flags=flags,
             window=self._window_field(wnd, syn),
             options=self._options(now, flags) if options is None else options,

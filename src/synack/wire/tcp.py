@@ -42,6 +42,8 @@ class Flags(IntFlag):
 
 
 NOFLAGS = Flags(0)
+#: Every flag combination made once (building an IntFlag member costs a Python call).
+_FLAGS = tuple(Flags(v) for v in range(0x200))
 # Plain ints for the hot paths (an IntFlag operation costs a Python-level call).
 _FIN, _SYN, _RST, _ACK = 0x001, 0x002, 0x004, 0x010
 
@@ -190,7 +192,7 @@ def decode_tcp(
         dst_port=dport,
         seq=seq,
         ack=ack,
-        flags=Flags(off_flags & _FLAG_BITS),
+        flags=_FLAGS[off_flags & _FLAG_BITS],
         window=window,
         urgent=urgent,
         options=options,
