@@ -235,3 +235,37 @@ def test_scoreboard_pipe_is_kept_exactly_by_every_operation():
             assert board.pipe == board.recount_pipe()
             assert board.lost_bytes == sum(x.length for x in board.segments if x.lost)
             assert board.sacked_bytes == sum(x.length for x in board.segments if x.sacked)
+
+
+def test_newreno_full_ack_ends_recovery_without_marking_more_losses():
+    """The ACK that covers everything outstanding at the loss is a full ACK (RFC 6582
+    §3.2 step 3): it must not be taken for a partial ACK that marks the next segment lost
+    (which would start a spurious recovery after each loss)."""
+    a, b = handshake(rtt=0.1, sack=False)
+    _warm(a, b)
+    segs = _flight(a, 6, 2.0)
+    dups = [b.recv_segment(s, 2.05)[0] for s in segs[1:5]]
+    for d in dups:
+        a.recv_segment(d, 2.1)
+    assert a.conn.in_recovery
+    retrans = [s for s in a.sent if s.seq == segs[0].seq][-1]
+    acks = [x for s in (segs[5], retrans) for x in b.recv_ack(s, 2.15)]
+    for x in acks:
+        a.recv_segment(x, 2.2)
+    assert not a.conn.in_recovery
+    assert a.conn.board.lost_bytes == 0
+    assert a.conn.counters["TCPRecoveries"] == 1
+    assert a.conn.counters["RetransSegs"] == 1
+
+
+def test_previously_sacked_segments_do_not_look_like_reordering_to_rack():
+    a, b = handshake(rtt=0.1)
+    _warm(a, b)
+    segs = _flight(a, 6, 2.0)
+    for s in segs[1:]:
+        for x in b.recv_segment(s, 2.05):
+            a.recv_segment(x, 2.1)
+    retrans = [s for s in a.sent if s.seq == segs[0].seq][-1]
+    for x in b.recv_segment(retrans, 2.15):
+        a.recv_segment(x, 2.2)  # the cumulative ACK covers the SACKed segments
+    assert not a.conn.rack.reord

@@ -60,7 +60,11 @@ class AckInput(TCB):
         # and PRR behave per packet like the kernel's.
         # Segments SACKed before and now acknowledged were delivered already.
         fresh = {id(s) for s in newly_sacked}
-        delivered_data = sum(1 for s in delivered if not s.sacked or id(s) in fresh) * mss
+        # What this ACK delivered for the first time: RACK and PRR count only these; a
+        # segment SACKed earlier and now covered by the cumulative ACK was counted then
+        # (and would look like reordering to RACK, RFC 8985 §6.2 step 3).
+        newly = [s for s in delivered if not s.sacked or id(s) in fresh]
+        delivered_data = len(newly) * mss
         if acked and not delivered:
             delivered_data = mss  # part of a segment was acknowledged
         self.stats["delivered"] += delivered_data // mss
@@ -80,8 +84,8 @@ class AckInput(TCB):
 
         ts = seg.timestamps
         ecr = ts[1] if ts and self.agreement and self.agreement.timestamps else None
-        self.rack.update(delivered, now, ecr)
-        self._detect_loss(now, acked, any(s.retransmits for s in delivered))
+        self.rack.update(newly, now, ecr)
+        self._detect_loss(now, acked, any(s.retransmits for s in newly))
 
         if self.recovery_point is not None and seq_ge(self.snd_una, self.recovery_point):
             self._exit_recovery(now)  # RFC 6582 §3.2 step 3: a full acknowledgment
@@ -136,7 +140,11 @@ class AckInput(TCB):
         if not self.in_recovery and self.dupacks >= DUPTHRESH:
             if self.board.mark_lost(head):
                 self._count("TCPFastRetrans")
-        elif self.in_recovery and acked:
+        elif (
+            self.recovery_point is not None and acked and seq_lt(self.snd_una, self.recovery_point)
+        ):
+            # A partial ACK: it covers some but not all of what was outstanding when
+            # the loss was found ("recover"), so the next segment is lost too.
             self.board.mark_lost(head)
 
     def _enter_recovery(self, now: float, prior_pipe: int) -> None:

@@ -126,6 +126,8 @@ class Timers(Output):
             self.cc.on_congestion_event(
                 now, self._reduction_base(seq_sub(self.snd_max, self.snd_una))
             )
+            mss = self.eff_mss
+            self.cc.ssthresh = max(self.cc.ssthresh // mss * mss, 2 * mss)  # whole segments
             self.recovery_point = self.snd_max
             self.prr = PRR(self.cc.ssthresh, max(prior_cwnd, 1), self.eff_mss)
             self._count("TCPRecoveries")
