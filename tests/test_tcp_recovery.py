@@ -248,6 +248,8 @@ def test_newreno_full_ack_ends_recovery_without_marking_more_losses():
     for d in dups:
         a.recv_segment(d, 2.1)
     assert a.conn.in_recovery
+    a.conn.send(b"n" * 3000, 2.1)  # new data outstanding beyond "recover"
+    a.flush(2.1)
     retrans = [s for s in a.sent if s.seq == segs[0].seq][-1]
     acks = [x for s in (segs[5], retrans) for x in b.recv_ack(s, 2.15)]
     for x in acks:
