@@ -271,3 +271,20 @@ def test_previously_sacked_segments_do_not_look_like_reordering_to_rack():
     for x in b.recv_segment(retrans, 2.15):
         a.recv_segment(x, 2.2)  # the cumulative ACK covers the SACKed segments
     assert not a.conn.rack.reord
+
+
+def test_newreno_counts_each_segment_delivered_once():
+    """Without SACK each duplicate ACK stands for one delivered segment, and the ACK
+    that fills the hole delivers only the rest (Linux tcp_remove_reno_sacks)."""
+    a, b = handshake(rtt=0.1, sack=False)
+    _warm(a, b)
+    before = a.conn.info()["delivered"]
+    segs = _flight(a, 6, 2.0)
+    for s in segs[1:]:
+        for x in b.recv_segment(s, 2.05):
+            a.recv_segment(x, 2.1)
+    retrans = [s for s in a.sent if s.seq == segs[0].seq][-1]
+    for x in b.recv_ack(retrans, 2.15):
+        a.recv_segment(x, 2.2)
+    assert a.conn.snd_una == a.conn.snd_max
+    assert a.conn.info()["delivered"] - before == 6

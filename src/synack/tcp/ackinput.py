@@ -34,6 +34,7 @@ class AckInput(TCB):
         prior_pipe = self._pipe()
         delivered: list[SentSegment] = []
         newly_sacked: list[SentSegment] = []
+        prior_dupacks = 0
         acked = 0
         if seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max):
             acked = seq_sub(ack, self.snd_una)
@@ -45,6 +46,7 @@ class AckInput(TCB):
             delivered += self.board.acknowledge(ack)
             self._rtt_sample(seg, ack, now)
             self.retransmits = 0
+            prior_dupacks = self.dupacks
             self.dupacks = 0
             if self.cc is not None and (self._round_end is None or seq_ge(ack, self._round_end)):
                 # A round (one window of data) ended: RFC 9406 §4.2's windowEnd.
@@ -67,7 +69,11 @@ class AckInput(TCB):
         delivered_data = len(newly) * mss
         if acked and not delivered:
             delivered_data = mss  # part of a segment was acknowledged
-        self.stats["delivered"] += delivered_data // mss
+        if acked and not self.sack_ok and prior_dupacks:
+            # Without SACK each duplicate ACK already counted one delivered segment;
+            # the ACK that fills the hole delivers the rest (Linux tcp_remove_reno_sacks:
+            # delivered += max(acked - sacked_out, 1)).
+            delivered_data = max(delivered_data - prior_dupacks * mss, mss)
 
         if (
             not acked
@@ -81,6 +87,7 @@ class AckInput(TCB):
             self._count("TCPDupAcks")
             if not self.sack_ok:
                 delivered_data += mss  # RFC 6937 §3: a duplicate ACK delivered one MSS
+        self.stats["delivered"] += delivered_data // mss
 
         ts = seg.timestamps
         ecr = ts[1] if ts and self.agreement and self.agreement.timestamps else None
