@@ -25,8 +25,8 @@ from typing import TypeVar
 
 from synack.link.impairment import ImpairmentConfig
 from synack.sim.engine import SimScheduler, Simulator
+from synack.sim.hosts import sim_host
 from synack.sim.network import Network
-from synack.stack.host import Host
 from synack.stack.socket import TcpHandle
 from synack.tcp import events as ev
 from synack.tcp.config import TCPConfig
@@ -142,18 +142,6 @@ class _Apps:
         return True
 
 
-def _host(net: Network, name: str, ip: str, config: TCPConfig) -> Host:
-    sim = net.sim
-    return Host(
-        name,
-        ip,
-        clock=sim.clock,
-        config=config,
-        secret=sim.child_rng(f"secret-{name}").randbytes(16),
-        rng=sim.child_rng(f"ports-{name}"),
-    )
-
-
 def transfer(
     nbytes: int,
     *,
@@ -167,8 +155,8 @@ def transfer(
     """Send ``nbytes`` from client to server over ``forward`` (ACKs over ``reverse``)."""
     net = Network(seed)
     sim = net.sim
-    client = _host(net, "client", CLIENT_IP, config)
-    server = _host(net, "server", SERVER_IP, config)
+    client = sim_host(net.sim, "client", CLIENT_IP, config)
+    server = sim_host(net.sim, "server", SERVER_IP, config)
     link = net.connect(client, server, forward, config_ba=reverse)
     client.attach(link.transmitter(client), SimScheduler(sim, client.on_timer))
     server.attach(link.transmitter(server), SimScheduler(sim, server.on_timer))

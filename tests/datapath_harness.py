@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from flow_audit import Audit, audit
 from synack.link.impairment import ImpairmentConfig
 from synack.sim.engine import SimScheduler, Simulator
+from synack.sim.hosts import sim_host
 from synack.sim.network import Network
 from synack.stack.host import Host
 from synack.stack.socket import TcpHandle
@@ -288,19 +289,6 @@ def _stream_problems(src: SideResult, dst: SideResult) -> list[str]:
     ]
 
 
-def _make_host(net: Network, recorder: Recorder, name: str, ip: str, config: TCPConfig) -> Host:
-    sim = net.sim
-    return Host(
-        name,
-        ip,
-        clock=sim.clock,
-        config=config,
-        secret=sim.child_rng(f"secret-{name}").randbytes(16),
-        rng=sim.child_rng(f"ports-{name}"),
-        observers=[recorder],
-    )
-
-
 def run_bulk(spec: BulkSpec, *, on_setup: Callable[[Network], None] | None = None) -> BulkResult:
     """Run one bidirectional bulk transfer to completion (see the module docstring)."""
     net = Network(spec.seed)
@@ -308,8 +296,8 @@ def run_bulk(spec: BulkSpec, *, on_setup: Callable[[Network], None] | None = Non
     recorder = Recorder()
     net.observe(recorder)
     server_cfg = spec.server_config or spec.config
-    client = _make_host(net, recorder, "client", CLIENT_IP, spec.config)
-    server = _make_host(net, recorder, "server", SERVER_IP, server_cfg)
+    client = sim_host(net.sim, "client", CLIENT_IP, spec.config, [recorder])
+    server = sim_host(net.sim, "server", SERVER_IP, server_cfg, [recorder])
     capp = BulkApp(
         sim, payload(spec.seed, "c2s", spec.c2s_bytes), spec.read_chunk, spec.read_interval
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from synack.errors import DecodeError
 from synack.link.impairment import ImpairmentConfig
 from synack.sim.engine import SimScheduler
+from synack.sim.hosts import sim_host
 from synack.sim.link import Link
 from synack.sim.network import Network
 from synack.stack.host import Host
@@ -97,19 +98,6 @@ class Dumbbell:
         return {h.name: h.ip for h in [*self.senders, self.receiver]}
 
 
-def _host(net: Network, recorder: Recorder, name: str, ip: str, config: TCPConfig) -> Host:
-    sim = net.sim
-    return Host(
-        name,
-        ip,
-        clock=sim.clock,
-        config=config,
-        secret=sim.child_rng(f"secret-{name}").randbytes(16),
-        rng=sim.child_rng(f"ports-{name}"),
-        observers=[recorder],
-    )
-
-
 def build_dumbbell(
     n_senders: int,
     *,
@@ -132,7 +120,7 @@ def build_dumbbell(
     if record:
         net.observe(recorder)
     router = Router()
-    receiver = _host(net, recorder, "receiver", "10.0.1.1", cfg)
+    receiver = sim_host(net.sim, "receiver", "10.0.1.1", cfg, [recorder])
     rev = reverse if reverse is not None else ImpairmentConfig(delay=bottleneck.delay)
     neck = net.connect(router, receiver, bottleneck, config_ba=rev)
     receiver.attach(neck.transmitter(receiver), SimScheduler(net.sim, receiver.on_timer))
@@ -140,7 +128,7 @@ def build_dumbbell(
     senders: list[Host] = []
     links: list[Link] = []
     for i in range(n_senders):
-        host = _host(net, recorder, f"sender{i + 1}", f"10.0.0.{i + 1}", cfg)
+        host = sim_host(net.sim, f"sender{i + 1}", f"10.0.0.{i + 1}", cfg, [recorder])
         link = net.connect(host, router, access or ImpairmentConfig())
         host.attach(link.transmitter(host), SimScheduler(net.sim, host.on_timer))
         router.add_route(host.ip, link.transmitter(router))

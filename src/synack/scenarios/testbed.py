@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from synack.link.impairment import ImpairmentConfig
 from synack.sim.engine import SimScheduler
+from synack.sim.hosts import sim_host
 from synack.sim.network import Network
 from synack.stack.host import Host
 from synack.tcp.config import TCPConfig
@@ -38,24 +39,13 @@ class Testbed:
         self.recorder = Recorder()
         self.net.observe(self.recorder)
         self.config = config or TCPConfig()
-        self.client = self._host("client", CLIENT_IP)
-        self.server = self._host("server", SERVER_IP)
+        self.client = sim_host(self.sim, "client", CLIENT_IP, self.config, [self.recorder])
+        self.server = sim_host(self.sim, "server", SERVER_IP, self.config, [self.recorder])
         base = ImpairmentConfig(delay=delay, loss=loss)
         self.link = self.net.connect(self.client, self.server, c2s or base, config_ba=s2c or base)
         self.injected: set[int] = set()
         for h in (self.client, self.server):
             h.attach(self.link.transmitter(h), SimScheduler(self.sim, h.on_timer))
-
-    def _host(self, name: str, ip: str) -> Host:
-        return Host(
-            name,
-            ip,
-            clock=self.sim.clock,
-            config=self.config,
-            secret=self.sim.child_rng(f"secret-{name}").randbytes(16),
-            rng=self.sim.child_rng(f"ports-{name}"),
-            observers=[self.recorder],
-        )
 
     def at(self, when: float, fn: Callable[[], object]) -> None:
         """Run ``fn`` (an application action) at virtual time ``when``."""
