@@ -94,3 +94,26 @@ def test_fast_sum_equals_word_by_word_reference(data: bytes, initial: int) -> No
     # End-around carry never folds a non-zero sum to +0, so even the choice between the
     # two zeros (0x0000, 0xFFFF) must agree.
     assert ones_complement_sum(data, initial) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.binary(min_size=0, max_size=9000),
+    initial=st.integers(0, 0x3FFFF),
+    pad=st.integers(0, 4096),
+)
+def test_large_buffers_sum_the_same_with_or_without_the_numpy_path(
+    data: bytes, initial: int, pad: int
+) -> None:
+    """Buffers over NUMPY_THRESHOLD go through numpy when it is installed; the result is
+    the RFC 1071 reference sum either way, odd lengths and all-zero buffers included."""
+    from synack.wire.checksum import NUMPY_THRESHOLD, pure_ones_complement_sum
+
+    big = data + bytes(pad) + data[:3]
+    for buf in (big, bytes(len(big) + NUMPY_THRESHOLD), b"\xff" * (NUMPY_THRESHOLD + pad)):
+        expected = pure_ones_complement_sum(buf, initial)
+        assert ones_complement_sum(buf, initial) == expected
+        s = _reference_sum(buf) + initial
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        assert expected % 0xFFFF == s % 0xFFFF

@@ -31,8 +31,8 @@ from synack.tcp.reset import reset_for_closed, reset_for_listen
 from synack.tcp.seq import seq_gt
 from synack.tcp.states import State
 from synack.trace.events import Note, Observer, StateChange, TraceEvent
-from synack.wire.ip import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, encode_ipv4
-from synack.wire.tcp import TCPSegment, decode_tcp, encode_tcp
+from synack.wire.ip import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, ipv4_header
+from synack.wire.tcp import TCPSegment, decode_tcp, encode_tcp_parts
 
 FourTuple = tuple[int, str, int]  # (local port, remote ip, remote port); local ip is ours
 
@@ -219,16 +219,11 @@ class Host:
             self.drop("no_link")
             return
         self._ident = (self._ident + 1) & 0xFFFF
-        data = encode_ipv4(
-            IPv4Packet(
-                self.ip,
-                dst,
-                PROTO_TCP,
-                encode_tcp(seg, self.ip, dst),
-                ident=self._ident,
-                tos=seg.ip_ecn,
-            )
+        header, payload = encode_tcp_parts(seg, self.ip, dst)
+        ip = ipv4_header(
+            self.ip, dst, PROTO_TCP, len(header) + len(payload), ident=self._ident, tos=seg.ip_ecn
         )
+        data = b"".join((ip, header, payload))
         self.transmit(data)
 
     # ------------------------------------------------------------------------------

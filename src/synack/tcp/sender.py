@@ -3,54 +3,108 @@
 ``base`` is the sequence number of the first byte held; acknowledged bytes are dropped
 from the front (RFC 9293 §3.10.7.4 fifth step: "Any segments on the retransmission queue
 that are thereby entirely acknowledged are removed").
+
+The bytes are kept as a list of chunks, not one bytearray: appending to a bytearray whose
+front has been deleted reallocates and copies all of it (megabytes with a large
+SO_SNDBUF), while a chunk list copies each byte once on the way in and once into the
+segment that carries it.  Large writes become chunks of their own (``bytes`` are
+immutable, so a ``bytes`` write is not even copied); small writes are gathered in a
+growing tail chunk, so a stream of one-byte writes does not make a chunk per byte.
+Positions are kept as unbounded stream offsets (``_lo``/``_hi``) so that locating a
+chunk is a bisection, free of sequence-number wraparound.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from synack.tcp.seq import seq_add, seq_sub
+
+#: Writes of at least this many octets are kept as chunks of their own; smaller ones are
+#: appended to a tail chunk until it reaches this size.
+CHUNK = 1 << 16
 
 
 class SendBuffer:
     def __init__(self, capacity: int, base: int = 0) -> None:
         self.capacity = capacity
         self.base = base
-        self._data = bytearray()
+        self._chunks: list[bytes | bytearray] = []
+        self._starts: list[int] = []  # stream offset of each chunk's first octet
+        self._first = 0  # index of the first chunk still held
+        self._lo = 0  # stream offset of ``base``
+        self._hi = 0  # stream offset just past the last octet written
 
     def __len__(self) -> int:
-        return len(self._data)
+        return self._hi - self._lo
 
     @property
     def free(self) -> int:
-        return max(self.capacity - len(self._data), 0)
+        return max(self.capacity - (self._hi - self._lo), 0)
 
     @property
     def end(self) -> int:
         """Sequence number just past the last byte held."""
-        return seq_add(self.base, len(self._data))
+        return seq_add(self.base, self._hi - self._lo)
 
     def write(self, data: bytes) -> int:
         n = min(len(data), self.free)
-        self._data += data[:n]
+        if n <= 0:
+            return 0
+        piece = data if n == len(data) else data[:n]
+        chunks = self._chunks
+        tail = chunks[-1] if len(chunks) > self._first else None
+        if isinstance(tail, bytearray) and len(tail) + n <= CHUNK:
+            tail += piece
+        else:
+            self._starts.append(self._hi)
+            chunks.append(bytes(piece) if n >= CHUNK else bytearray(piece))
+        self._hi += n
         return n
 
     def slice(self, seq: int, n: int) -> bytes:
         off = seq_sub(seq, self.base)
         if off < 0:
             return b""
-        return bytes(self._data[off : off + n])
+        pos = self._lo + off
+        stop = min(pos + n, self._hi)
+        if pos >= stop:
+            return b""
+        i = bisect_right(self._starts, pos, self._first) - 1
+        parts: list[bytes] = []
+        while pos < stop:
+            chunk, start = self._chunks[i], self._starts[i]
+            take = min(stop, start + len(chunk)) - pos
+            with memoryview(chunk) as view:
+                parts.append(bytes(view[pos - start : pos - start + take]))
+            pos += take
+            i += 1
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def available_from(self, seq: int) -> int:
-        return max(len(self._data) - seq_sub(seq, self.base), 0)
+        return max(self._hi - self._lo - seq_sub(seq, self.base), 0)
 
     def acknowledge(self, ack: int) -> int:
         """Drop bytes before ``ack``; returns how many were dropped."""
         n = seq_sub(ack, self.base)
         if n <= 0:
             return 0
-        n = min(n, len(self._data))
-        del self._data[:n]
+        n = min(n, self._hi - self._lo)
+        self._lo += n
         self.base = seq_add(self.base, n)
+        chunks, starts = self._chunks, self._starts
+        first = self._first
+        while first < len(chunks) and starts[first] + len(chunks[first]) <= self._lo:
+            chunks[first] = b""  # release the memory now; the slot goes at compaction
+            first += 1
+        if first > 64 and first * 2 > len(chunks):
+            del chunks[:first], starts[:first]
+            first = 0
+        self._first = first
         return n
 
     def clear(self) -> None:
-        self._data.clear()
+        self._chunks.clear()
+        self._starts.clear()
+        self._first = 0
+        self._lo = self._hi = 0

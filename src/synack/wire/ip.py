@@ -83,6 +83,21 @@ def encode_ipv4(pkt: IPv4Packet) -> bytes:
     )
 
 
+def ipv4_header(
+    src: str, dst: str, protocol: int, payload_len: int, *, ident: int, tos: int = 0, ttl: int = 64
+) -> bytes:
+    """The 20-octet header of an atomic datagram (DF set, no options) carrying
+    ``payload_len`` octets, checksum filled in (RFC 791 §3.1): what the host puts in
+    front of each TCP segment, without building an :class:`IPv4Packet`."""
+    total = HEADER_LEN + payload_len
+    if total > 0xFFFF:
+        raise UsageError(f"IPv4 packet of {total} octets is over 65535")
+    fields = (0x45, tos, total, ident, _DF, ttl, protocol)
+    addrs = (pack_ipv4_address(src), pack_ipv4_address(dst))
+    csum = internet_checksum(_HEADER.pack(*fields, 0, *addrs))
+    return _HEADER.pack(*fields, csum, *addrs)
+
+
 def decode_ipv4(data: bytes, *, verify_checksum: bool = True) -> IPv4Packet:
     """Parse an IPv4 packet.
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import IntFlag
 
 from synack.errors import DecodeError, UsageError
-from synack.wire.checksum import internet_checksum, pseudo_header_sum
+from synack.wire.checksum import internet_checksum, ones_complement_sum, pseudo_header_sum
 from synack.wire.ip import PROTO_TCP
 from synack.wire.options import (
     TCPOption,
@@ -71,6 +71,10 @@ class TCPSegment:
     #: §5: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE).  Not part of the TCP header: the host
     #: copies it between the two layers.
     ip_ecn: int = field(default=0, compare=False)
+    #: Segmentation offload (Linux skb_shinfo gso_size): when non-zero, the payload is a
+    #: train of segments of this size sent or received as one (TSO/GSO on the way out,
+    #: GRO or a TUN device's offload on the way in).  0 for an ordinary segment.
+    gso_size: int = field(default=0, compare=False)
 
     # --- convenience accessors -------------------------------------------------------
 
@@ -126,7 +130,38 @@ _HEADER = struct.Struct("!HHIIHHHH")
 HEADER_LEN = 20
 MAX_OPTIONS_LEN = 40  # data offset is 4 bits: at most 15 words, 5 of them fixed
 _FLAG_BITS = 0x1FF  # the nine control bits: NS (RFC 3540) in the low bit of byte 12
-_CHECKSUM_AT = 16
+
+
+def encode_tcp_parts(seg: TCPSegment, src_ip: str, dst_ip: str) -> tuple[bytes, bytes]:
+    """The segment's header (options included, checksum filled in) and its payload, kept
+    apart so that a caller can join them with the IP header in one copy.
+
+    The checksum (RFC 9293 §3.1) is summed over the payload and the header separately:
+    the header is a whole number of 32-bit words, so the two ones'-complement sums add.
+    """
+    opts = encode_options(seg.options) if seg.options else b""
+    if len(opts) > MAX_OPTIONS_LEN:
+        raise UsageError(f"TCP options take {len(opts)} octets, more than {MAX_OPTIONS_LEN}")
+    hlen = HEADER_LEN + len(opts)
+    payload = seg.payload
+    initial = pseudo_header_sum(src_ip, dst_ip, PROTO_TCP, hlen + len(payload))
+    if payload:
+        initial = ones_complement_sum(payload, initial)
+    try:
+        fields = (
+            seg.src_port,
+            seg.dst_port,
+            seg.seq,
+            seg.ack,
+            ((hlen >> 2) << 12) | (int(seg.flags) & _FLAG_BITS),
+            seg.window,
+        )
+        header = _HEADER.pack(*fields, 0, seg.urgent) + opts
+        csum = internet_checksum(header, initial)
+        header = _HEADER.pack(*fields, csum, seg.urgent) + opts
+    except struct.error as exc:
+        raise UsageError(f"cannot encode TCP segment {seg!r}: {exc}") from exc
+    return header, payload
 
 
 def encode_tcp(seg: TCPSegment, src_ip: str, dst_ip: str, *, checksum: bool = True) -> bytes:
@@ -138,6 +173,9 @@ def encode_tcp(seg: TCPSegment, src_ip: str, dst_ip: str, *, checksum: bool = Tr
     corrupt segment.  Raises :class:`UsageError` for out-of-range fields or more than 40
     octets of options.
     """
+    if checksum:
+        header, payload = encode_tcp_parts(seg, src_ip, dst_ip)
+        return header + payload
     opts = encode_options(seg.options) if seg.options else b""
     if len(opts) > MAX_OPTIONS_LEN:
         raise UsageError(f"TCP options take {len(opts)} octets, more than {MAX_OPTIONS_LEN}")
@@ -150,17 +188,12 @@ def encode_tcp(seg: TCPSegment, src_ip: str, dst_ip: str, *, checksum: bool = Tr
             seg.ack,
             (offset << 12) | (int(seg.flags) & _FLAG_BITS),
             seg.window,
-            0 if checksum or seg.checksum is None else seg.checksum,
+            seg.checksum or 0,
             seg.urgent,
         )
     except struct.error as exc:
         raise UsageError(f"cannot encode TCP segment {seg!r}: {exc}") from exc
-    wire = header + opts + seg.payload
-    if not checksum:
-        return wire
-    initial = pseudo_header_sum(src_ip, dst_ip, PROTO_TCP, len(wire))
-    csum = internet_checksum(wire, initial)
-    return wire[:_CHECKSUM_AT] + csum.to_bytes(2, "big") + wire[_CHECKSUM_AT + 2 :]
+    return header + opts + seg.payload
 
 
 def decode_tcp(

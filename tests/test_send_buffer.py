@@ -1,0 +1,69 @@
+"""The send buffer against a plain bytearray model: any mix of writes, slices and
+acknowledgments, across sequence-number wraparound and chunk boundaries."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synack.tcp.sender import CHUNK, SendBuffer
+from synack.tcp.seq import seq_add
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("write"), st.integers(0, 3 * CHUNK)),
+        st.tuples(st.just("small"), st.integers(1, 300)),
+        st.tuples(st.just("ack"), st.integers(0, 2 * CHUNK)),
+        st.tuples(st.just("slice"), st.integers(0, 3 * CHUNK), st.integers(0, 3 * CHUNK)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops=ops, base=st.integers(0, 2**32 - 1), capacity=st.integers(1, 5 * CHUNK))
+def test_send_buffer_matches_a_bytearray_model(
+    ops: list[tuple[object, ...]], base: int, capacity: int
+) -> None:
+    buf = SendBuffer(capacity, base)
+    model = bytearray()
+    model_base = base
+    counter = 0
+    for op in ops:
+        kind = op[0]
+        if kind in ("write", "small"):
+            size = int(op[1])  # type: ignore[call-overload]
+            data = bytes((counter + i) & 0xFF for i in range(size))
+            counter += size
+            n = buf.write(data)
+            assert n == min(size, capacity - len(model))
+            model += data[:n]
+        elif kind == "ack":
+            k = min(int(op[1]), len(model))  # type: ignore[call-overload]
+            assert buf.acknowledge(seq_add(model_base, k)) == k
+            del model[:k]
+            model_base = seq_add(model_base, k)
+        else:
+            off, n = int(op[1]), int(op[2])  # type: ignore[call-overload]
+            got = buf.slice(seq_add(model_base, off), n)
+            assert got == bytes(model[off : off + n])
+            assert buf.available_from(seq_add(model_base, off)) == max(len(model) - off, 0)
+        assert len(buf) == len(model)
+        assert buf.base == model_base
+        assert buf.end == seq_add(model_base, len(model))
+        assert buf.free == capacity - len(model)
+
+
+def test_acknowledging_a_stale_ack_drops_nothing() -> None:
+    buf = SendBuffer(100, 2**32 - 10)
+    buf.write(b"a" * 50)
+    assert buf.acknowledge(2**32 - 20) == 0
+    assert buf.acknowledge(5) == 15  # across the wrap
+    assert buf.slice(5, 100) == b"a" * 35
+
+
+def test_many_small_writes_share_chunks() -> None:
+    buf = SendBuffer(1 << 20)
+    for _ in range(10_000):
+        buf.write(b"x")
+    assert buf.slice(0, 10_000) == b"x" * 10_000
