@@ -190,6 +190,7 @@ def connections(ns: Netns, st: TunStack, total: int, batch: int) -> list[float]:
     assert proc.stdout is not None
     out = proc.stdout
     done = [0]
+    eof = [False]
 
     def on_line() -> None:
         line = out.readline()
@@ -197,10 +198,15 @@ def connections(ns: Netns, st: TunStack, total: int, batch: int) -> list[float]:
             upto, secs = line.split()
             rates.append((int(upto) - done[0]) / float(secs))
             done[0] = int(upto)
+        else:
+            eof[0] = True  # the client exited (a crash shows here too)
 
+    # The pipe's EOF says the client ended: no waitpid() on every turn of the loop,
+    # which would cost synack's side a system call per wakeup.
     st.loop.add_reader(out.fileno(), on_line)
-    st.loop.run_until(lambda: done[0] >= total or proc.poll() is not None, 3600)
+    st.loop.run_until(lambda: done[0] >= total or eof[0], 3600)
     st.loop.remove_reader(out.fileno())
+    proc.wait(60)
     lst.close()
     return rates
 

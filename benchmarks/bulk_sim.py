@@ -22,6 +22,7 @@ Timings are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -38,6 +39,7 @@ MB = 1e6
 TARGETS = ((1460, 100.0), (65495, 1000.0))
 LINK = ImpairmentConfig(delay=50e-6)
 BUFFER = 8 << 20
+GSO = 65536  # Linux's gso_max_size for a device with TSO (veth, loopback)
 TS_OPTION = 12  # nop,nop,TS on every segment: the payload is the MSS less 12 bytes
 
 
@@ -58,8 +60,12 @@ def baseline_rate(data: bytes, payload: int, min_seconds: float = 0.2) -> float:
             return rounds * n / spent
 
 
-def run_one(mss: int, nbytes: int, profile: bool, top: int) -> tuple[Transfer, float]:
-    config = TCPConfig(mss=mss, rcvbuf=BUFFER, initial_rcv_wnd=BUFFER, sndbuf=BUFFER)
+def run_one(
+    mss: int, nbytes: int, profile: bool, top: int, gso: int = 0
+) -> tuple[Transfer, float]:
+    config = TCPConfig(
+        mss=mss, rcvbuf=BUFFER, initial_rcv_wnd=BUFFER, sndbuf=BUFFER, gso_max_size=gso
+    )
     result = profiled(
         profile,
         top,
@@ -75,21 +81,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mss", type=int, action="append", help="only these MSS values")
     ap.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     ap.add_argument("--top", type=int, default=25, help="functions to list with --profile")
+    ap.add_argument(
+        "--offload",
+        choices=("off", "on", "both"),
+        default="both",
+        help="segmentation offload (TSO packets of up to 64 KB, cut into MSS-sized"
+        " wire packets only where the link must see them); default: both",
+    )
     args = ap.parse_args(argv)
+    modes = {"off": (0,), "on": (GSO,), "both": (0, GSO)}[args.offload]
     print(f"python {sys.version.split()[0]}, link delay {LINK.delay * 1e6:.0f} µs each way,")
     print(f"buffers {BUFFER >> 20} MB, checksums on; rates in MB (1e6 bytes) of payload/CPU-s")
-    for mss, target in TARGETS:
+    for (mss, target), gso in itertools.product(TARGETS, modes):
         if args.mss and mss not in args.mss:
             continue
+        if gso and 2 * (mss - TS_OPTION) > GSO:
+            continue  # no TSO packet holds two such segments: the same run as without
         default_mb = 8 if mss < 10_000 else 32
         nbytes = int((args.mb or default_mb) * MB)
-        r, base = run_one(mss, nbytes, args.profile, args.top)
+        r, base = run_one(mss, nbytes, args.profile, args.top, gso)
         rate = r.cpu_rate / MB
         segs = r.sender["OutSegs"] + r.sender["RetransSegs"]
-        print(f"\n-- MSS {mss} (payload {mss - TS_OPTION} B/segment) --")
+        offload = f"TSO/GRO packets up to {GSO} B" if gso else "no offload"
+        print(f"\n-- MSS {mss} (payload {mss - TS_OPTION} B/segment), {offload} --")
         print(
             f"  moved      {r.received / MB:.1f} MB intact={r.intact} in {r.cpu_seconds:.3f}"
-            f" CPU-s, {segs} segments sent, {r.receiver['OutSegs']} ACKs,"
+            f" CPU-s, {segs} wire segments sent, {r.receiver['OutSegs']} ACKs,"
             f" retransmitted {r.sender['RetransSegs']}"
         )
         print(

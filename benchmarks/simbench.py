@@ -158,8 +158,9 @@ def transfer(
     client = sim_host(net.sim, "client", CLIENT_IP, config)
     server = sim_host(net.sim, "server", SERVER_IP, config)
     link = net.connect(client, server, forward, config_ba=reverse)
-    client.attach(link.transmitter(client), SimScheduler(sim, client.on_timer))
-    server.attach(link.transmitter(server), SimScheduler(sim, server.on_timer))
+    for host in (client, server):
+        gso = link.gso_transmitter(host) if config.gso_max_size else None
+        host.attach(link.transmitter(host), SimScheduler(sim, host.on_timer), transmit_gso=gso)
     app = _Apps(sim, sim.child_rng("payload").randbytes(BLOCK), nbytes)
     server.listen(PORT, on_accept=app.accept)
     app.writer = client.connect(SERVER_IP, PORT)

@@ -99,6 +99,9 @@ class BulkSpec:
     time_limit: float = 3600.0  # virtual seconds
     #: Simulator events before the run is cut short (an ACK war would never end).
     max_events: int = 30_000
+    #: Give the hosts the link's segmentation offload (``Link.gso_transmitter``); with
+    #: ``config.gso_max_size`` set and no offload, the hosts segment in software.
+    link_gso: bool = False
 
 
 class BulkApp:
@@ -306,8 +309,12 @@ def run_bulk(spec: BulkSpec, *, on_setup: Callable[[Network], None] | None = Non
     )
     cprobe, sprobe = _Probe(client, [capp]), _Probe(server, [sapp])
     link = net.connect(cprobe, sprobe, spec.c2s, config_ba=spec.s2c)
-    client.attach(link.transmitter(cprobe), SimScheduler(sim, client.on_timer))
-    server.attach(link.transmitter(sprobe), SimScheduler(sim, server.on_timer))
+    for host, probe in ((client, cprobe), (server, sprobe)):
+        host.attach(
+            link.transmitter(probe),
+            SimScheduler(sim, host.on_timer),
+            transmit_gso=link.gso_transmitter(probe) if spec.link_gso else None,
+        )
     if on_setup is not None:
         on_setup(net)
 

@@ -82,6 +82,17 @@ class ImpairmentConfig:
     ecn_mark_threshold: int | None = None  # CE-mark ECT packets at this backlog
     drop: DropPredicate | None = None  # targeted drops
 
+    @property
+    def only_delays(self) -> bool:
+        """Whether this direction does nothing to a packet but delay it by ``delay``:
+        then a packet carrying several segments (segmentation offload) may cross whole,
+        since no decision is taken per wire packet."""
+        return (
+            self.rate_bps is None
+            and not (self.loss or self.duplicate or self.reorder or self.corrupt or self.jitter)
+            and self.drop is None
+        )
+
     def __post_init__(self) -> None:
         for name in ("loss", "duplicate", "reorder", "corrupt"):
             p = getattr(self, name)

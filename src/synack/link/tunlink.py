@@ -145,12 +145,17 @@ class TunLink:
         imp = self._in
         observed = bool(self.observers)
         host = self.host
+        if imp is None and not observed:
+            receive = host.receive_packet
+            for data in packets:
+                if data and data[0] >> 4 == 4:
+                    receive(data)
+                else:
+                    self.stats["in_not_ipv4"] += 1  # IPv6 the kernel still sent, say
+            return
         for data in packets:
             if not data or data[0] >> 4 != 4:
-                self.stats["in_not_ipv4"] += 1  # IPv6 the kernel still sent, say
-                continue
-            if imp is None and not observed:
-                host.receive_packet(data)
+                self.stats["in_not_ipv4"] += 1
                 continue
             now = self.reactor.time()
             pid = self._next_id()

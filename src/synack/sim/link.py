@@ -16,6 +16,7 @@ from typing import Protocol
 from synack.link.impairment import Impairment, ImpairmentConfig
 from synack.sim.engine import Simulator
 from synack.trace.events import Observer, PacketEvent
+from synack.wire.gso import segment_tcp_packet
 
 __all__ = ["Endpoint", "Link"]
 
@@ -110,6 +111,27 @@ class Link:
                 sim.call_at(when, partial(self._deliver, src_name, dst, copy, pid))
 
         return transmit
+
+    def gso_transmitter(self, endpoint: Endpoint) -> Callable[[bytes, int], None]:
+        """The callable ``endpoint`` sends a TSO packet with (``Host.attach``'s
+        ``transmit_gso``).
+
+        While the direction only delays packets, the TSO packet crosses whole, as a GSO
+        packet crosses a Linux veth pair, and observers see it whole, as tcpdump does on
+        such a device.  Any impairment that acts per packet (a rate, a queue, loss,
+        duplication, corruption, reordering, jitter, a targeted drop) needs the wire
+        packets, so the packet is first cut into them (:mod:`synack.wire.gso`)."""
+        transmit = self.transmitter(endpoint)
+        imp = self._dir[endpoint.name]
+
+        def transmit_gso(data: bytes, gso_size: int) -> None:
+            if imp.config.only_delays:
+                transmit(data)
+                return
+            for piece in segment_tcp_packet(data, gso_size):
+                transmit(piece)
+
+        return transmit_gso
 
     def _deliver(self, src_name: str, dst: Endpoint, data: bytes, pid: int) -> None:
         if self.observers:

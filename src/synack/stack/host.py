@@ -31,6 +31,7 @@ from synack.tcp.reset import reset_for_closed, reset_for_listen
 from synack.tcp.seq import seq_gt
 from synack.tcp.states import State
 from synack.trace.events import Note, Observer, StateChange, TraceEvent
+from synack.wire.gso import segment_tcp_packet
 from synack.wire.ip import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, ipv4_header
 from synack.wire.tcp import TCPSegment, decode_tcp, encode_tcp_parts
 
@@ -69,6 +70,7 @@ class Host:
         self.listeners: dict[int, Listener] = {}
         self.ports = PortAllocator(self.rng)
         self.transmit: Callable[[bytes], None] | None = None
+        self.transmit_gso: Callable[[bytes, int], None] | None = None
         self.scheduler: Scheduler | None = None
         self._timers: list[tuple[float, int, Connection]] = []
         self._deadline: dict[Connection, float] = {}
@@ -83,9 +85,20 @@ class Host:
     # Wiring
     # ------------------------------------------------------------------------------
 
-    def attach(self, transmit: Callable[[bytes], None], scheduler: Scheduler | None = None) -> None:
-        """Connect the host to a link: ``transmit`` sends one IPv4 packet."""
+    def attach(
+        self,
+        transmit: Callable[[bytes], None],
+        scheduler: Scheduler | None = None,
+        *,
+        transmit_gso: Callable[[bytes, int], None] | None = None,
+    ) -> None:
+        """Connect the host to a link: ``transmit`` sends one IPv4 packet.
+
+        ``transmit_gso(packet, gso_size)``, when the link has it, takes a TSO packet
+        whole (segmentation offload); without it the host cuts TSO packets into wire
+        packets itself (software GSO, :mod:`synack.wire.gso`)."""
         self.transmit = transmit
+        self.transmit_gso = transmit_gso
         if scheduler is not None:
             self.scheduler = scheduler
 
@@ -224,6 +237,14 @@ class Host:
             self.ip, dst, PROTO_TCP, len(header) + len(payload), ident=self._ident, tos=seg.ip_ecn
         )
         data = b"".join((ip, header, payload))
+        gso = seg.gso_size
+        if gso and len(payload) > gso:
+            if self.transmit_gso is not None:
+                self.transmit_gso(data, gso)
+                return
+            for piece in segment_tcp_packet(data, gso):
+                self.transmit(piece)
+            return
         self.transmit(data)
 
     # ------------------------------------------------------------------------------
@@ -232,56 +253,77 @@ class Host:
 
     def _pump(self, conn: Connection) -> None:
         """Deliver the connection's events, then send its segments, then re-arm its timer."""
-        if conn in self._busy:
+        busy = self._busy
+        if conn in busy:
             return  # the outer call is draining this connection
-        self._busy.add(conn)
+        busy.add(conn)
         try:
-            while True:
-                event = conn.next_event()
-                if event is None:
-                    break
-                self._dispatch(conn, event)
-            if conn.remote is not None:
-                for seg in conn.segments_to_send(self.clock()):
-                    self._output(seg, conn.remote[0])
+            next_event = conn.next_event
+            dispatch = self._dispatch
+            while (event := next_event()) is not None:
+                dispatch(conn, event)
+            remote = conn.remote
+            if remote is not None:
+                segments = conn.segments_to_send(self.clock())
+                if segments:
+                    output, dst = self._output, remote[0]
+                    for seg in segments:
+                        output(seg, dst)
         finally:
-            self._busy.discard(conn)
+            busy.discard(conn)
         self._arm(conn)
 
     def _dispatch(self, conn: Connection, event: ev.Event) -> None:
         handle = self.handles.get(conn)
         if isinstance(event, ev.StateChanged):
-            self._trace(
-                StateChange(
-                    self.clock(), self.name, conn.describe(), event.old.value, event.new.value
+            if self.observers:  # a trace event only for someone who reads it
+                self._trace(
+                    StateChange(
+                        self.clock(), self.name, conn.describe(), event.old.value, event.new.value
+                    )
                 )
-            )
             if handle is not None and handle.listener is not None:
                 handle.listener.on_state(self, handle, event)
         elif isinstance(event, ev.ConnectionError):
             self.note(
                 f"{conn.describe()} error: {errno.errorcode.get(event.errno, '?')} ({event.reason})"
             )
-        if isinstance(event, ev.Closed):
+        elif isinstance(event, ev.Closed):
             self._forget(conn)
         if handle is not None:
             handle.deliver(event)
 
     def _forget(self, conn: Connection) -> None:
+        """Drop every reference the host keeps to a connection that is gone (CLOSED, or a
+        TIME_WAIT one a new SYN replaced): nothing grows with the connections served."""
         if conn.remote is not None:
             key = (conn.local[1], conn.remote[0], conn.remote[1])
             if self.connections.get(key) is conn:
                 del self.connections[key]
         self._deadline.pop(conn, None)
+        self.handles.pop(conn, None)
+        self._compact_timers()
+
+    def _compact_timers(self) -> None:
+        """Drop stale timer entries once they outnumber the live ones: a stale entry
+        holds its connection (a TIME_WAIT one a new SYN replaced, say) until its deadline,
+        60 s on.  Stale entries never fire, so which timers run is unchanged."""
+        timers, deadlines = self._timers, self._deadline
+        if len(timers) > 2 * len(deadlines) + 1024:
+            self._timers = [e for e in timers if deadlines.get(e[2]) == e[0]]
+            heapq.heapify(self._timers)
 
     def _arm(self, conn: Connection) -> None:
         deadline = conn.get_timer()
+        deadlines = self._deadline
         if deadline is None or conn.state is State.CLOSED:
-            self._deadline.pop(conn, None)
-        elif self._deadline.get(conn) != deadline:
-            self._deadline[conn] = deadline
+            deadlines.pop(conn, None)
+        elif deadlines.get(conn) != deadline:
+            deadlines[conn] = deadline
             heapq.heappush(self._timers, (deadline, next(self._tick), conn))
-        self._reschedule()
+            self._compact_timers()
+        if self.scheduler is not None:
+            self.scheduler.schedule(self.next_deadline())
 
     def next_deadline(self) -> float | None:
         while self._timers:

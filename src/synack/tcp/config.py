@@ -58,6 +58,13 @@ class TCPConfig:
     #: Segments per emulated TSO packet at least (Linux net.ipv4.tcp_min_tso_segs); it
     #: decides where PSH falls inside a burst, as Linux marks every TSO packet with PSH.
     min_tso_segs: int = 2
+    #: Largest packet handed to the link with segmentation offload (Linux
+    #: dev->gso_max_size, 65536 on a device with TSO/GSO).  0 (the default here, so that
+    #: traces show one line per wire packet): every segment carries at most one MSS.
+    #: Otherwise new data leaves in TSO packets of up to this many octets, each of
+    #: whole segments, which the link, or the host's software GSO
+    #: (:mod:`synack.wire.gso`), cuts into MSS-sized packets where it must.
+    gso_max_size: int = 0
     #: TCP_NODELAY: turn Nagle's algorithm off (RFC 9293 §3.7.4).
     nodelay: bool = False
     #: net.ipv4.tcp_ecn: 0 off, 1 request on active opens and accept, 2 accept only (Linux).

@@ -51,6 +51,10 @@ from synack.wire.tcp import Flags, TCPSegment
 
 __all__ = ["TCB", "Address", "Connection"]
 
+# The control bits as plain ints: the arrival path reads a segment's flags once as an
+# int (an IntFlag operation is a Python-level call).
+_FIN, _SYN, _RST, _ACK, _CWR = (int(f) for f in (Flags.FIN, Flags.SYN, Flags.RST, A, Flags.CWR))
+
 
 class Connection(Timers, AckInput):
     """A TCP connection: all eleven states, driven by segments, user calls and timers."""
@@ -399,7 +403,7 @@ class Connection(Timers, AckInput):
 
     # --- the synchronized states and SYN_RECEIVED (§3.10.7.4) ------------------------
 
-    def _acceptable(self, seg: TCPSegment) -> bool:
+    def _acceptable(self, seg: TCPSegment, seg_len: int) -> bool:
         """The sequence-number test of RFC 9293 §3.10.7.4 (first step), in the form Linux
         applies it (tcp_sequence): the segment must not end before the left edge of the
         window last announced, nor begin beyond its right edge.
@@ -407,18 +411,19 @@ class Connection(Timers, AckInput):
         For segments inside the window this is the RFC's four-case test; it also admits a
         segment that starts exactly at RCV.NXT when the window is zero, such as a bare FIN
         (Linux accepts it to break FIN/ACK loops) or data that is then dropped with an ACK
-        that repeats the zero window.
+        that repeats the zero window.  ``seg_len`` is SEG.LEN (RFC 9293 §3.4).
         """
         wnd = max(seq_sub(self._rcv_adv, self.rcv_nxt), 0)
-        end = seq_add(seg.seq, seg.seg_len)
+        end = seq_add(seg.seq, seg_len)
         left = self._last_ack_sent
         return seq_ge(end, left) and seq_le(seg.seq, seq_add(self.rcv_nxt, wnd))
 
     def _segment_in_other(self, seg: TCPSegment, now: float) -> None:
         st = self.state
+        flags = int(seg.flags)
         # A retransmitted SYN in SYN_RECEIVED: answer with the SYN-ACK again (Linux
         # tcp_check_req), rather than a bare ACK.
-        if st is State.SYN_RECEIVED and seg.syn and not seg.has_ack and seg.seq == self.irs:
+        if st is State.SYN_RECEIVED and flags & _SYN and not flags & _ACK and seg.seq == self.irs:
             self._send_syn_ack(now, retrans=True)
             return
         # Simultaneous open: the peer's SYN,ACK reaches us in SYN_RECEIVED.  Its SYN is
@@ -426,8 +431,8 @@ class Connection(Timers, AckInput):
         # tcp_validate_incoming makes the same exception to RFC 5961 §4.2).
         simultaneous = (
             st is State.SYN_RECEIVED
-            and seg.syn
-            and seg.has_ack
+            and flags & _SYN
+            and flags & _ACK
             and not seg.payload
             and seq_add(seg.seq, 1) == self.rcv_nxt
             and seg.ack == self.snd_nxt
@@ -443,31 +448,33 @@ class Connection(Timers, AckInput):
                 seg.urgent,
                 seg.options,
             )
+            flags = int(seg.flags)
+        syn, fin, rst, has_ack = flags & _SYN, flags & _FIN, flags & _RST, flags & _ACK
 
         # PAWS (RFC 7323 §5.3): a segment whose TSval is older than TS.Recent is an old
         # duplicate: acknowledge it (unless it is an RST) and drop it.
         ts = seg.timestamps
+        agreed = self.agreement is not None and self.agreement.timestamps
+        tsval = ts[0] if ts is not None and agreed else None
         if (
-            ts is not None
-            and self.agreement is not None
-            and self.agreement.timestamps
+            tsval is not None
             and st is not State.SYN_RECEIVED
-            and not seg.rst
-            and seq_lt(ts[0], self.ts_recent)
+            and not rst
+            and seq_lt(tsval, self.ts_recent)
         ):
             self._count("PAWSEstab")
             self._send_ack(now)
             return
 
         # first: check the sequence number.
-        if not self._acceptable(seg):
-            if seg.rst:
+        if not self._acceptable(seg, len(seg.payload) + (1 if syn else 0) + (1 if fin else 0)):
+            if rst:
                 return
-            if st is State.TIME_WAIT and seg.fin:
+            if st is State.TIME_WAIT and fin:
                 # §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is acknowledged and
                 # the 2 MSL timeout restarted.
                 self._tw_deadline = now + self.config.time_wait
-            if seg.syn and st in SYNCHRONIZED:
+            if syn and st in SYNCHRONIZED:
                 self._challenge_ack(now)  # RFC 5961 §4.2 (any SYN, in or out of window)
                 return
             self._count("TCPOutOfWindow")
@@ -484,11 +491,11 @@ class Connection(Timers, AckInput):
         self._last_rcv = now
         if self.config.keepalive:
             self._arm_keepalive(now)  # any segment from the peer shows it is alive
-        if seg.flags & Flags.CWR and not seg.syn:
+        if flags & _CWR and not syn:
             self._ece_pending = False  # RFC 3168 §6.1.3
 
         # second: check the RST bit (RFC 5961 §3.2: only an exact match resets).
-        if seg.rst:
+        if rst:
             if seg.seq != self.rcv_nxt:
                 self._challenge_ack(now)
                 return
@@ -497,12 +504,12 @@ class Connection(Timers, AckInput):
 
         # fourth: a SYN in a synchronized state (or SYN_RECEIVED): challenge ACK,
         # RFC 5961 §4.2 (which replaces RFC 9293's reset).
-        if seg.syn:
+        if syn:
             self._challenge_ack(now)
             return
 
         # fifth: the ACK field.
-        if not seg.has_ack:
+        if not has_ack:
             return
         if st is State.SYN_RECEIVED:
             if seq_lt(self.snd_una, seg.ack) and seq_le(seg.ack, self.snd_nxt):
@@ -510,7 +517,8 @@ class Connection(Timers, AckInput):
                 self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
                 self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
                 self._syn_retries = 0
-                self._take_timestamp(seg)
+                if tsval is not None:
+                    self.ts_recent = tsval  # as _take_timestamp does
                 self.snd_una = seg.ack
                 self._rtt_sample(seg, seg.ack, now)
                 self._rto_deadline = None
@@ -531,7 +539,7 @@ class Connection(Timers, AckInput):
             ):
                 self._challenge_ack(now)
                 return
-            self._update_ts_recent(seg)
+            self._update_ts_recent(seg, ts)
             self._process_ack(seg, now)
         fin_acked = self._fin_seq is not None and seq_gt(self.snd_una, self._fin_seq)
         if fin_acked:
@@ -543,7 +551,7 @@ class Connection(Timers, AckInput):
                 self._set_state(Trigger.RCV_ACK_OF_FIN)
                 return
         if st is State.TIME_WAIT:
-            if seg.fin:
+            if fin:
                 # Eighth step, TIME-WAIT: "The only thing that can arrive in this state
                 # is a retransmission of the remote FIN.  Acknowledge it, and restart
                 # the 2 MSL timeout."
@@ -568,7 +576,7 @@ class Connection(Timers, AckInput):
 
         # eighth: FIN, once everything before it has arrived.
         fin_now = False
-        if seg.fin:
+        if fin:
             fin_seq = seq_add(seg.seq, len(seg.payload))
             if fin_seq == self.rcv_nxt:
                 fin_now = True
@@ -606,9 +614,9 @@ class Connection(Timers, AckInput):
             return
         self._set_state(Trigger.RCV_RST)  # CLOSING, LAST_ACK, TIME_WAIT
 
-    def _update_ts_recent(self, seg: TCPSegment) -> None:
-        """RFC 7323 §4.3: TS.Recent <- SEG.TSval if SEG.SEQ =< Last.ACK.sent."""
-        ts = seg.timestamps
+    def _update_ts_recent(self, seg: TCPSegment, ts: tuple[int, int] | None) -> None:
+        """RFC 7323 §4.3: TS.Recent <- SEG.TSval if SEG.SEQ =< Last.ACK.sent (``ts`` is
+        the segment's (TSval, TSecr), or None)."""
         if ts is None or not (self.agreement and self.agreement.timestamps):
             return
         if seq_le(seg.seq, self._last_ack_sent) and seq_ge(ts[0], self.ts_recent):

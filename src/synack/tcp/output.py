@@ -73,6 +73,7 @@ class Output(TCB):
             self.cc.on_idle(now, now - last, self.rto.rto)
         burst: list[TCPSegment] = []
         cwnd_limited = False
+        tso = self._tso_bytes(mss)
         while True:
             budget = self._budget()
             lost = self.board.next_lost()
@@ -82,7 +83,7 @@ class Output(TCB):
                     break
                 self._retransmit(lost, now)
                 continue
-            n, fin = self._next_new(now, mss, budget)
+            n, fin = self._next_new(now, mss, budget, tso)
             if n == 0 and not fin:
                 avail = self.sndbuf.available_from(self.snd_nxt)
                 cwnd_limited = avail > 0 and budget < min(avail, mss)
@@ -90,7 +91,7 @@ class Output(TCB):
             burst.append(self._send_new(now, n, fin))
             if fin:
                 break
-        if len(burst) > 1:
+        if len(burst) > 1 and not tso:
             self._mark_tso_push(burst)
         if burst:
             self._arm_tlp(now)
@@ -108,7 +109,7 @@ class Output(TCB):
         cwnd_pkts = max(self.cc.cwnd // mss, len(self.board.segments))
         ratio = 2.0 if self.cc.cwnd < self.cc.ssthresh // 2 else 1.2
         srtt = self.rto.srtt
-        gso_max = 65536
+        gso_max = self.config.gso_max_size or 65536
         floor = self.config.min_tso_segs
         if not srtt:
             return max(gso_max // mss, floor)
@@ -119,6 +120,21 @@ class Output(TCB):
         if r < 32:
             size += gso_max >> r
         return max(int(min(size, gso_max) // mss), floor)
+
+    def _tso_bytes(self, mss: int) -> int:
+        """The largest TSO packet to build now, in octets of payload (a whole number of
+        segments), or 0 when the link takes no offloaded packets (``gso_max_size`` 0).
+
+        Linux tcp_tso_autosize and tcp_cwnd_test: :meth:`_tso_segs` segments, no more
+        than half of cwnd; the IPv4 total length (16 bits) leaves room for the headers
+        (Linux sk_gso_max_size = gso_max_size - MAX_TCP_HEADER - 1).
+        """
+        gso = self.config.gso_max_size
+        if gso <= 0:
+            return 0
+        half = max(self.cwnd // mss // 2, 1)
+        fit = max((min(gso, 65536) - 1 - 60 - 60) // mss, 1)
+        return min(self._tso_segs(), half, fit) * mss
 
     def _mark_tso_push(self, burst: list[TCPSegment]) -> None:
         """Linux sends a burst as TSO/GSO packets of up to :meth:`_tso_segs` segments and
@@ -159,8 +175,13 @@ class Output(TCB):
             return self.cc.cwnd < 2 * self._max_packets_out * mss
         return False
 
-    def _next_new(self, now: float, mss: int, budget: int) -> tuple[int, bool]:
-        """How many new bytes to send in the next segment, and whether the FIN goes too."""
+    def _next_new(self, now: float, mss: int, budget: int, tso: int = 0) -> tuple[int, bool]:
+        """How many new bytes to send in the next segment, and whether the FIN goes too.
+
+        With segmentation offload (``tso`` octets, see :meth:`_tso_bytes`) the segment may
+        carry several MSS of payload: as many whole segments as the congestion budget and
+        the peer's window allow (Linux tcp_write_xmit: tcp_cwnd_test, tcp_mss_split_point).
+        """
         avail = self.sndbuf.available_from(self.snd_nxt)
         fin_due = self._fin_seq is not None and seq_add(self.snd_nxt, avail) == self._fin_seq
         if self._fin_seq is not None and not seq_lt(self.snd_nxt, seq_add(self._fin_seq, 1)):
@@ -176,6 +197,15 @@ class Output(TCB):
             return 0, bool(fin_due and (budget > 0 or not self.board.segments))
         if n == 0:
             return 0, False
+        if tso > mss and avail > mss and room >= 2 * mss:
+            quota = budget // mss if self.board.segments else tso // mss
+            k = min(tso, room) // mss
+            k = min(k, max(quota, 1))
+            if k >= 2:
+                n = min(avail, k * mss)
+                if n == avail and n % mss and self._nagle_holds():
+                    n -= n % mss  # Nagle holds the small tail back (tcp_mss_split_point)
+                return n, bool(fin_due and n == avail)
         if n < avail and n < mss:
             # A piece cut short by the window: sender SWS avoidance (RFC 9293 §3.8.6.2.1)
             # sends it only if it is at least half the largest window the peer offered.
@@ -195,16 +225,33 @@ class Output(TCB):
         return self._snd_sml is not None and seq_gt(self._snd_sml, self.snd_una)
 
     def _send_new(self, now: float, n: int, fin: bool) -> TCPSegment:
+        mss = self.eff_mss
         payload = self.sndbuf.slice(self.snd_nxt, n)
         flags = A
         if n and n == self.sndbuf.available_from(self.snd_nxt):
             flags |= P  # PSH on the last segment of what the user wrote (RFC 9293 §3.9.1.2)
+        if n > mss:
+            flags |= P  # Linux forces PSH on GSO packets; it stays on the last piece
         if fin:
             flags |= F
         start = self.snd_nxt
         end = seq_add(start, n + (1 if fin else 0))
-        seg = self._emit(now, flags, start, payload)
-        self.board.add(SentSegment(start, end, now, now, fin=fin, tsval=self._seg_tsval(seg)))
+        seg = self._emit(now, flags, start, payload, gso_size=mss if n > mss else 0)
+        tsval = self._seg_tsval(seg)
+        if n > mss:
+            # One scoreboard entry per wire segment, so that SACK, RACK and retransmission
+            # work on the packets the peer sees, whatever the offload.
+            board = self.board
+            for off in range(0, n, mss):
+                last = off + mss >= n
+                piece_end = seq_add(start, min(off + mss, n) + (1 if fin and last else 0))
+                board.add(
+                    SentSegment(
+                        seq_add(start, off), piece_end, now, now, fin=fin and last, tsval=tsval
+                    )
+                )
+        else:
+            self.board.add(SentSegment(start, end, now, now, fin=fin, tsval=tsval))
         if self._timed is None:
             self._timed = (end, now)
         self.snd_nxt = end
@@ -215,7 +262,7 @@ class Output(TCB):
             self._start_rto(now)  # RFC 6298 §5.1
         if n:
             self.acks.data_sent(now)
-            if n < self.eff_mss:
+            if n < mss or (n > mss and n % mss):
                 self._snd_sml = end
         return seg
 

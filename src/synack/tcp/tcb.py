@@ -306,16 +306,19 @@ class TCB:
         *,
         options: tuple[TCPOption, ...] | None = None,
         retrans: bool = False,
+        gso_size: int = 0,
     ) -> TCPSegment:
         assert self.remote is not None
+        # A TSO packet counts as the segments it becomes (Linux tcp_skb_pcount).
+        pieces = -(-len(payload) // gso_size) if gso_size else 1
         if retrans:
             self._count("RetransSegs")
             self.total_retrans += 1
         else:
-            self._count("OutSegs")
-        self.stats["segs_out"] += 1
+            self._count("OutSegs", pieces)
+        self.stats["segs_out"] += pieces
         if payload:
-            self.stats["data_segs_out"] += 1
+            self.stats["data_segs_out"] += pieces
         syn = bool(flags.value & 0x02)
         wnd = self._rcv_window(syn)
         has_ack = bool(flags.value & 0x10)
@@ -342,6 +345,7 @@ class TCB:
             options=self._options(now, flags) if options is None else options,
             payload=payload,
             ip_ecn=ecn,
+            gso_size=gso_size,
         )
         self._out.append(seg)
         self._last_send = now

@@ -30,6 +30,9 @@ from synack.errors import UsageError
 
 _MASK16 = 0xFFFF
 
+#: What the sums take: any contiguous buffer of octets.
+BytesLike = bytes | bytearray | memoryview
+
 #: Buffers at least this long are summed with numpy when it is available (measured
 #: crossover: numpy's per-call overhead is about 2 µs, a 1460-octet buffer as one
 #: integer costs about 2.7 µs).
@@ -57,7 +60,7 @@ def _address_sum(addr: str) -> int:
     return ((packed[0] << 8) | packed[1]) + ((packed[2] << 8) | packed[3])
 
 
-def ones_complement_sum(data: bytes, initial: int = 0) -> int:
+def ones_complement_sum(data: BytesLike, initial: int = 0) -> int:
     """The folded 16-bit ones'-complement sum of ``data`` plus ``initial`` (RFC 1071 §2).
 
     ``initial`` may be any non-negative unfolded partial sum (e.g. from
@@ -79,7 +82,7 @@ def ones_complement_sum(data: bytes, initial: int = 0) -> int:
     return s
 
 
-def pure_ones_complement_sum(data: bytes, initial: int = 0) -> int:
+def pure_ones_complement_sum(data: BytesLike, initial: int = 0) -> int:
     """:func:`ones_complement_sum` without the numpy path (tests compare the two)."""
     if len(data) & 1:
         data = bytes(data) + b"\x00"
@@ -93,7 +96,7 @@ def pure_ones_complement_sum(data: bytes, initial: int = 0) -> int:
     return s
 
 
-def _numpy_sum(data: bytes, n: int, initial: int) -> int:
+def _numpy_sum(data: BytesLike, n: int, initial: int) -> int:
     words = n >> 2
     le = int(_np.frombuffer(data, dtype="<u4", count=words).sum(dtype=_np.uint64))
     tail = bytes(data[words << 2 :])
@@ -110,7 +113,7 @@ def _numpy_sum(data: bytes, n: int, initial: int) -> int:
     return s
 
 
-def internet_checksum(data: bytes, initial: int = 0) -> int:
+def internet_checksum(data: BytesLike, initial: int = 0) -> int:
     """The RFC 1071 Internet checksum of ``data``: ~(ones'-complement sum) & 0xFFFF.
 
     Computed over a buffer whose checksum field already holds a correct checksum, the
