@@ -11,6 +11,11 @@ Each figure is measured in a namespace made for it (and deleted after):
 * connections per second from a kernel client to a synack server (connect, a 100-byte
   request, a 100-byte reply, close), in batches, to show whether later batches slow.
 
+Bulk runs go with and without the TUN device's offload (``--offload``): with it the
+kernel hands synack TSO packets of up to 64 KB whatever the MTU, with partial checksums
+that synack completes and then verifies as usual, and synack sends its own TSO packets
+(see :mod:`synack.link.vnet`); without it every read and write is one wire packet.
+
 The kernel's side runs in a separate process (``ip netns exec``), so it does not share
 the interpreter lock with synack.  Needs root, /dev/net/tun and ``ip``.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import itertools
 import os
 import pstats
 import subprocess
@@ -233,12 +239,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--conns", type=int, default=2000, help="connections (issue: 100000)")
     p.add_argument("--batch", type=int, default=500)
     p.add_argument("--profile", action="store_true", help="profile synack's side")
+    p.add_argument(
+        "--offload",
+        choices=("on", "off", "both"),
+        default="both",
+        help="TUN checksum/TCP segmentation offload for the bulk runs (default: both)",
+    )
     args = p.parse_args(argv)
+    offloads = {"on": (True,), "off": (False,), "both": (True, False)}[args.offload]
     nbytes = int(args.bytes)
     prof = cProfile.Profile() if args.profile else None
-    for mtu in (int(m) for m in args.mtus.split(",") if m):
-        print(f"bulk, {nbytes / 1e6:.0f} MB, MTU {mtu} (MB/s)")
-        with Netns(f"sa-bench-{mtu}", mtu=mtu) as ns, TunStack(ns) as st:
+    mtus = [int(m) for m in args.mtus.split(",") if m]
+    for mtu, offload in itertools.product(mtus, offloads):
+        how = (
+            "offload (TSO/GSO packets; synack completes partial checksums, then verifies)"
+            if offload
+            else "no offload (one wire packet per read/write, checksums verified)"
+        )
+        print(f"bulk, {nbytes / 1e6:.0f} MB, MTU {mtu}, {how} (MB/s)")
+        with Netns(f"sa-bench-{mtu}", mtu=mtu, offload=offload) as ns, TunStack(ns) as st:
             base = measure("kernel -> kernel (loopback)", partial(loopback, ns, nbytes, mtu), None)
             k2s = measure("kernel -> synack", partial(kernel_to_synack, ns, st, nbytes), prof)
             s2k = measure("synack -> kernel", partial(synack_to_kernel, ns, st, nbytes), prof)

@@ -48,9 +48,11 @@ def unique_name() -> str:
 
 @pytest.fixture(name="ns")
 def ns_fixture(request: pytest.FixtureRequest) -> Iterator[Netns]:
-    """A fresh namespace with a TUN device (import ``ns_fixture`` to use ``ns``)."""
-    mtu = getattr(request, "param", 1500)
-    with Netns(unique_name(), mtu=mtu) as n:
+    """A fresh namespace with a TUN device (import ``ns_fixture`` to use ``ns``).
+    Parametrize indirectly with an MTU, or with (MTU, offload)."""
+    param = getattr(request, "param", 1500)
+    mtu, offload = param if isinstance(param, tuple) else (param, True)
+    with Netns(unique_name(), mtu=mtu, offload=offload) as n:
         yield n
 
 

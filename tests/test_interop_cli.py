@@ -147,9 +147,12 @@ def test_pcap_of_a_kernel_session_reads_back_clean_in_tshark(ns: Netns, tmp_path
         conn.sendall(got[:5000])
         conn.close()
         assert peer.result(st) == b"x" * 5000
+        # With offload (the default) the kernel's 100 KB arrive in TSO packets, whose
+        # partial checksums synack completes before anything sees them.
+        assert st.link.stats["in_gso_packets"] > 0
     path = tmp_path / "session.pcap"
     count = rec.write_pcap(path)
-    assert count > 20
+    assert count >= 10
     fields = ["frame.number", "_ws.malformed", "_ws.expert.severity"]
     fields += ["ip.checksum.status", "tcp.checksum.status"]
     cmd = ["tshark", "-n", "-r", str(path), "-o", "ip.check_checksum:TRUE"]

@@ -134,6 +134,9 @@ def _kernel_sends(ns: Netns, data: bytes) -> None:
     k.close()
 
 
+@pytest.mark.parametrize(
+    "ns", [(1500, True), (1500, False)], indirect=True, ids=["offload", "no-offload"]
+)
 def test_kernel_to_synack_bulk_is_byte_exact(ns: Netns) -> None:
     data = payload(BULK, b"k2s")
     with TunStack(ns) as st:
@@ -148,8 +151,13 @@ def test_kernel_to_synack_bulk_is_byte_exact(ns: Netns) -> None:
         peer.result(st)
         assert len(got) == len(data) and sha(got) == sha(data)
         conn.close()
+        # With offload the kernel sends TSO packets of many segments (received whole).
+        assert (st.link.stats["in_gso_packets"] > 0) == ns.offload
 
 
+@pytest.mark.parametrize(
+    "ns", [(1500, True), (1500, False)], indirect=True, ids=["offload", "no-offload"]
+)
 def test_synack_to_kernel_bulk_is_byte_exact(ns: Netns) -> None:
     data = payload(BULK, b"s2k")
     ls = kernel_listener(ns)
@@ -162,6 +170,7 @@ def test_synack_to_kernel_bulk_is_byte_exact(ns: Netns) -> None:
         c.close()
         got = peer.result(st, 60)
         assert len(got) == len(data) and sha(got) == sha(data)
+        assert (st.link.stats["out_gso_packets"] > 0) == ns.offload
     ls.close()
 
 

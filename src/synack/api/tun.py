@@ -36,12 +36,15 @@ from synack.trace.events import Observer
 __all__ = ["TunStack", "config_for_mtu", "make_tun_host"]
 
 
-def config_for_mtu(mtu: int, base: TCPConfig | None = None) -> TCPConfig:
+def config_for_mtu(mtu: int, base: TCPConfig | None = None, *, offload: bool = False) -> TCPConfig:
     """``base`` with the MSS an interface of this MTU allows: MTU - 40 (RFC 9293 §3.7.1),
-    and a receive window of at least a few segments."""
+    a receive window of at least a few segments, and, on a device with offload, TSO
+    packets of up to 64 KB (Linux's gso_max_size)."""
     base = base or TCPConfig()
     mss = mtu - 40
     changes: dict[str, object] = {"mss": mss}
+    if offload and not base.gso_max_size:
+        changes["gso_max_size"] = 65536
     if base.rcvbuf < 8 * mss:
         changes["rcvbuf"] = 8 * mss  # the window is half the buffer: at least 4 segments
     return base.with_(**changes)
@@ -69,7 +72,7 @@ def make_tun_host(
         name,
         ns.synack_ip,
         clock=reactor.time,
-        config=config or config_for_mtu(ns.mtu),
+        config=config or config_for_mtu(ns.mtu, offload=ns.tun.offload),
         secret=os.urandom(16) if seed is None else rng.randbytes(16),
         rng=rng,
         observers=obs,

@@ -135,9 +135,11 @@ def socket_in(
     return run_in_netns(name, socket.socket, family, type, proto)
 
 
-def open_tun_in(name: str, device: str, *, persist: bool = False) -> TunDevice:
+def open_tun_in(
+    name: str, device: str, *, persist: bool = False, offload: bool = False
+) -> TunDevice:
     """Open (or attach to) the TUN interface ``device`` inside namespace ``name``."""
-    return run_in_netns(name, lambda: TunDevice.open(device, persist=persist))
+    return run_in_netns(name, lambda: TunDevice.open(device, persist=persist, offload=offload))
 
 
 def _write_sysctl(path: str, value: str) -> None:
@@ -166,6 +168,7 @@ class Netns:
         synack_ip: str = DEFAULT_SYNACK_IP,
         prefix: int = DEFAULT_PREFIX,
         mtu: int = 1500,
+        offload: bool = True,
     ) -> None:
         if not 68 <= mtu <= 65535:
             raise NetnsError(f"MTU must be within 68..65535, got {mtu}")
@@ -175,6 +178,8 @@ class Netns:
         self.synack_ip = synack_ip
         self.prefix = prefix
         self.mtu = mtu
+        #: Open the device with checksum and TCP segmentation offload (synack.link.vnet).
+        self.offload = offload
         self.tun: TunDevice | None = None
         self._created = False
 
@@ -195,7 +200,9 @@ class Netns:
         _ip("netns", "add", self.name)
         self._created = True
         try:
-            self.tun = open_tun_in(self.name, self.device, persist=persist)
+            self.tun = open_tun_in(
+                self.name, self.device, persist=persist, offload=self.offload
+            )
             self.device = self.tun.name
             self._configure()
         except BaseException:
@@ -223,7 +230,7 @@ class Netns:
             raise NetnsError(
                 f"no network namespace {self.name!r}: create it with `synack netns up {self.name}`"
             )
-        self.tun = open_tun_in(self.name, self.device)
+        self.tun = open_tun_in(self.name, self.device, offload=self.offload)
         return self.tun
 
     def read_config(self) -> None:

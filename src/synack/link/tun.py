@@ -19,6 +19,8 @@ import fcntl
 import os
 import struct
 
+from synack.link.vnet import HEADER_LEN, IFF_VNET_HDR, OFFLOADS, TUNSETOFFLOAD
+
 __all__ = ["IFF_NO_PI", "IFF_TUN", "TUN_PATH", "TunDevice", "TunError"]
 
 TUN_PATH = "/dev/net/tun"
@@ -40,20 +42,28 @@ class TunError(OSError):
 class TunDevice:
     """One open TUN interface.  Use :meth:`open`; close with :meth:`close` or ``with``."""
 
-    def __init__(self, fd: int, name: str) -> None:
+    def __init__(self, fd: int, name: str, *, offload: bool = False) -> None:
         self._fd = fd
         self.name = name
+        #: Frames carry a virtio-net header (:mod:`synack.link.vnet`): the device was
+        #: opened with IFF_VNET_HDR and checksum and TCP segmentation offload.
+        self.offload = offload
+        self._read_size = MAX_PACKET + (HEADER_LEN if offload else 0)
         self.packets_in = 0
         self.packets_out = 0
         self.write_errors = 0
 
     @classmethod
-    def open(cls, name: str = "synack%d", *, persist: bool = False) -> TunDevice:
+    def open(
+        cls, name: str = "synack%d", *, persist: bool = False, offload: bool = False
+    ) -> TunDevice:
         """Open (or create) the TUN interface ``name`` in the calling thread's namespace.
 
         ``%d`` in the name lets the kernel pick a free number.  An existing persistent
         interface of that name is attached to.  With ``persist``, the interface outlives
         the descriptor (``TUNSETPERSIST``) until it is deleted with ``ip link del``.
+        With ``offload``, frames carry a virtio-net header and the kernel may send and
+        take TSO packets of up to 64 KB with partial checksums (:mod:`synack.link.vnet`).
         """
         if len(name.encode()) >= IFNAMSIZ:
             raise TunError(errno.EINVAL, f"interface name too long (max 15 bytes): {name!r}")
@@ -70,8 +80,10 @@ class TunDevice:
                 errno.EACCES, f"{TUN_PATH}: permission denied (needs root or CAP_NET_ADMIN)"
             ) from None
         try:
-            req = _IFREQ.pack(name.encode(), IFF_TUN | IFF_NO_PI)
-            answer = fcntl.ioctl(fd, TUNSETIFF, req)
+            flags = IFF_TUN | IFF_NO_PI | (IFF_VNET_HDR if offload else 0)
+            answer = fcntl.ioctl(fd, TUNSETIFF, _IFREQ.pack(name.encode(), flags))
+            if offload:
+                fcntl.ioctl(fd, TUNSETOFFLOAD, OFFLOADS)
             if persist:
                 fcntl.ioctl(fd, TUNSETPERSIST, 1)
         except OSError as e:
@@ -81,7 +93,7 @@ class TunDevice:
                 e.errno or errno.EIO, f"TUNSETIFF {name!r}: {e.strerror}{hint}"
             ) from None
         real_name = _IFREQ.unpack(answer)[0].rstrip(b"\0").decode()
-        return cls(fd, real_name)
+        return cls(fd, real_name, offload=offload)
 
     def fileno(self) -> int:
         if self._fd < 0:
@@ -95,7 +107,7 @@ class TunDevice:
     def read(self) -> bytes | None:
         """One packet, or None when none is queued (the descriptor is non-blocking)."""
         try:
-            data = os.read(self._fd, MAX_PACKET)
+            data = os.read(self._fd, self._read_size)
         except BlockingIOError:
             return None
         self.packets_in += 1
@@ -106,9 +118,10 @@ class TunDevice:
         out: list[bytes] = []
         read = os.read
         fd = self._fd
+        size = self._read_size
         while len(out) < limit:
             try:
-                out.append(read(fd, MAX_PACKET))
+                out.append(read(fd, size))
             except BlockingIOError:
                 break
         self.packets_in += len(out)

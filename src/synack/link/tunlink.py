@@ -28,11 +28,14 @@ from collections import Counter
 from collections.abc import Callable
 from functools import partial
 
+from synack.errors import DecodeError
+from synack.link import vnet
 from synack.link.impairment import Impairment, ImpairmentConfig
 from synack.link.realtime import Reactor, ReactorScheduler
 from synack.link.tun import TunDevice
 from synack.stack.host import Host
 from synack.trace.events import Observer, PacketEvent, TraceEvent
+from synack.wire.gso import segment_tcp_packet
 
 __all__ = ["TunLink"]
 
@@ -69,7 +72,7 @@ class TunLink:
         self._ids = 0
         self._closed = False
         self.scheduler = ReactorScheduler(reactor, host.on_timer)
-        host.attach(self.transmit, self.scheduler)
+        host.attach(self.transmit, self.scheduler, transmit_gso=self.transmit_gso)
         reactor.add_reader(tun.fileno(), self._on_readable)
 
     # --- configuration ----------------------------------------------------------------
@@ -123,15 +126,36 @@ class TunLink:
             return
         self._route(imp.offer(data, now, src, dst), now, src, dst, data, pid, self._deliver_out)
 
+    def transmit_gso(self, data: bytes, gso_size: int) -> None:
+        """The host's TSO transmit function (``Host.attach``'s ``transmit_gso``): with
+        offload and no outbound impairment the packet goes to the kernel whole, which
+        cuts it or receives it as one (GRO); otherwise it is cut into wire packets here
+        (:mod:`synack.wire.gso`), so impairments act per packet as on a real wire."""
+        if self.tun.offload and self._out is None and not self._closed:
+            self.stats["out_packets"] += 1
+            self.stats["out_gso_packets"] += 1
+            if self.observers:
+                now = self.reactor.time()
+                pid = self._next_id()
+                src, dst = self.host.name, self.peer_name
+                self._emit(PacketEvent(now, "send", src, dst, data, pid))
+                self._emit(PacketEvent(now, "deliver", src, dst, data, pid))
+            self._write(data, gso_size)
+            return
+        for piece in segment_tcp_packet(data, gso_size):
+            self.transmit(piece)
+
     def _deliver_out(self, data: bytes, pid: int) -> None:
         if self.observers:
             now = self.reactor.time()
             self._emit(PacketEvent(now, "deliver", self.host.name, self.peer_name, data, pid))
         self._write(data)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, gso_size: int = 0) -> None:
         if self._closed:
             return
+        if self.tun.offload:
+            data = vnet.wrap(data, gso_size)
         if not self.tun.write(data):
             self.stats["tun_write_errors"] += 1
 
@@ -142,6 +166,8 @@ class TunLink:
             return
         packets = self.tun.read_batch(self.batch)
         self.stats["in_packets"] += len(packets)
+        if self.tun.offload:
+            packets = self._unwrap(packets)
         imp = self._in
         observed = bool(self.observers)
         host = self.host
@@ -166,6 +192,26 @@ class TunLink:
                 self._deliver_in(data, pid)
                 continue
             self._route(imp.offer(data, now, src, dst), now, src, dst, data, pid, self._deliver_in)
+
+    def _unwrap(self, frames: list[bytes]) -> list[bytes]:
+        """Packets from frames with a virtio-net header: partial checksums completed; a
+        TSO packet kept whole for the host (as GRO would), or cut into wire packets when
+        an inbound impairment must act on each."""
+        out: list[bytes] = []
+        cut = self._in is not None
+        for frame in frames:
+            try:
+                packet, gso_size = vnet.unwrap(frame)
+                if gso_size:
+                    self.stats["in_gso_packets"] += 1
+                    if cut:
+                        out.extend(segment_tcp_packet(packet, gso_size))
+                        continue
+            except DecodeError as e:
+                self.stats[f"in_{e.reason}"] += 1
+                continue
+            out.append(packet)
+        return out
 
     def _deliver_in(self, data: bytes, pid: int) -> None:
         if self._closed:
