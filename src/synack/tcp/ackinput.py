@@ -17,7 +17,7 @@ from synack.tcp.scoreboard import SentSegment
 from synack.tcp.seq import MASK, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
 from synack.tcp.states import SYNCHRONIZED
 from synack.tcp.tcb import TCB
-from synack.wire.tcp import Flags, TCPSegment
+from synack.wire.tcp import TCPSegment
 
 
 class AckInput(TCB):
@@ -79,7 +79,7 @@ class AckInput(TCB):
             not acked
             and ack == prior_una
             and not seg.payload
-            and not seg.flags & (Flags.SYN | Flags.FIN)
+            and not int(seg.flags) & 0x03  # neither SYN nor FIN
             and self.board.segments
             and (seg.window << (self.agreement.snd_wscale if self.agreement else 0)) == self.snd_wnd
         ):
@@ -106,7 +106,7 @@ class AckInput(TCB):
             app_limited = not self._cwnd_limited()
             self.cc.on_ack(delivered_data, now, self.rto.srtt, prior_pipe, app_limited)
 
-        if seg.flags & Flags.ECE and self.ecn_ok:
+        if int(seg.flags) & 0x40 and self.ecn_ok:  # ECE
             self._on_ece(now)
         if self._ecn_reduced_until is not None and seq_ge(self.snd_una, self._ecn_reduced_until):
             self._ecn_reduced_until = None

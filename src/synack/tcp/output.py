@@ -11,8 +11,10 @@ from __future__ import annotations
 from synack.tcp.scoreboard import SentSegment
 from synack.tcp.seq import seq_add, seq_ge, seq_gt, seq_lt, seq_sub
 from synack.tcp.states import SYNCHRONIZED, State
-from synack.tcp.tcb import TCB, A, F, P
-from synack.wire.tcp import TCPSegment
+from synack.tcp.tcb import TCB
+from synack.wire.tcp import TCPSegment, flags_of
+
+_FIN, _PSH, _ACK = 0x01, 0x08, 0x10
 
 #: States in which our send side may still carry data or a FIN.
 SENDING = frozenset(
@@ -148,7 +150,7 @@ class Output(TCB):
         for i in range(0, len(burst), size):
             group = burst[i : i + size]
             if len(group) > 1:
-                group[-1].flags |= P
+                group[-1].flags = flags_of(int(group[-1].flags) | _PSH)
 
     def _validate_cwnd(self, cwnd_limited: bool) -> None:
         """Remember whether the window was used, once per window of data (Linux
@@ -227,13 +229,14 @@ class Output(TCB):
     def _send_new(self, now: float, n: int, fin: bool) -> TCPSegment:
         mss = self.eff_mss
         payload = self.sndbuf.slice(self.snd_nxt, n)
-        flags = A
+        bits = _ACK
         if n and n == self.sndbuf.available_from(self.snd_nxt):
-            flags |= P  # PSH on the last segment of what the user wrote (RFC 9293 §3.9.1.2)
+            bits |= _PSH  # PSH on the last segment the user wrote (RFC 9293 §3.9.1.2)
         if n > mss:
-            flags |= P  # Linux forces PSH on GSO packets; it stays on the last piece
+            bits |= _PSH  # Linux forces PSH on GSO packets; it stays on the last piece
         if fin:
-            flags |= F
+            bits |= _FIN
+        flags = flags_of(bits)
         start = self.snd_nxt
         end = seq_add(start, n + (1 if fin else 0))
         seg = self._emit(now, flags, start, payload, gso_size=mss if n > mss else 0)
@@ -272,9 +275,10 @@ class Output(TCB):
         if n < seq_sub(s.end, s.start) - (1 if s.fin else 0):
             self.board.split(s, n)  # the segment is larger than the MSS now
         payload = self.sndbuf.slice(s.start, n)
-        flags = A | (F if s.fin else 0)
+        bits = _ACK | (_FIN if s.fin else 0)
         if payload and n == self.sndbuf.available_from(s.start):
-            flags |= P
+            bits |= _PSH
+        flags = flags_of(bits)
         seg = self._emit(now, flags, s.start, payload, retrans=True)
         s.retransmits += 1
         s.xmit_time = now

@@ -75,16 +75,21 @@ class Scoreboard:
     def acknowledge(self, ack: int) -> list[SentSegment]:
         """Remove segments covered by the cumulative ACK; returns them.  A segment only
         partly covered is trimmed (its start moves up)."""
-        done: list[SentSegment] = []
-        while self.segments and seq_le(self.segments[0].end, ack):
-            s = self.segments.pop(0)
+        segments = self.segments
+        k = 0
+        for s in segments:
+            if not seq_le(s.end, ack):
+                break
+            length = seq_sub(s.end, s.start)
             if s.in_pipe:
-                self._pipe -= s.length
+                self._pipe -= length
             if s.sacked:
-                self.sacked_bytes -= s.length
+                self.sacked_bytes -= length
             elif s.lost:
-                self.lost_bytes -= s.length
-            done.append(s)
+                self.lost_bytes -= length
+            k += 1
+        done = segments[:k]
+        del segments[:k]  # one move of the rest, not one per segment removed
         if self.segments and seq_lt(self.segments[0].start, ack):
             s = self.segments[0]
             cut = seq_sub(ack, s.start)

@@ -291,7 +291,7 @@ class TCB:
         if a and a.timestamps:
             # RFC 7323 §3.2, in Linux's layout: nop,nop,TS on every non-SYN segment.
             opts = (NOP(), NOP(), Timestamps(self._ts_now(now), self.ts_recent))
-        if a and a.sack and flags.value & 0x10 and not flags.value & 0x04:  # ACK, not RST
+        if a and a.sack and int(flags) & 0x10 and not int(flags) & 0x04:  # ACK, not RST
             blocks = self.rcvbuf.sack_blocks(self.rcv_nxt, a.timestamps)
             if blocks:
                 opts += (NOP(), NOP(), Sack(blocks))  # RFC 2018 §3 (Linux's layout)
@@ -319,9 +319,9 @@ class TCB:
         self.stats["segs_out"] += pieces
         if payload:
             self.stats["data_segs_out"] += pieces
-        syn = bool(flags.value & 0x02)
+        syn = bool(int(flags) & 0x02)
         wnd = self._rcv_window(syn)
-        has_ack = bool(flags.value & 0x10)
+        has_ack = bool(int(flags) & 0x10)
         if has_ack:
             if self._ece_pending and not syn:
                 flags |= Flags.ECE  # RFC 3168 §6.1.3: echo CE until CWR arrives

@@ -44,6 +44,12 @@ class Flags(IntFlag):
 NOFLAGS = Flags(0)
 #: Every flag combination made once (building an IntFlag member costs a Python call).
 _FLAGS = tuple(Flags(v) for v in range(0x200))
+
+
+def flags_of(value: int) -> Flags:
+    """The :class:`Flags` member for a plain integer of control bits, without the
+    cost of IntFlag arithmetic (``|`` and ``&`` on members are Python-level calls)."""
+    return _FLAGS[value & 0x1FF]
 # Plain ints for the hot paths (an IntFlag operation costs a Python-level call).
 _FIN, _SYN, _RST, _ACK = 0x001, 0x002, 0x004, 0x010
 
@@ -81,24 +87,24 @@ class TCPSegment:
     @property
     def seg_len(self) -> int:
         """SEG.LEN: octets of data plus one for SYN and one for FIN (RFC 9293 §3.4)."""
-        f = self.flags.value
+        f = int(self.flags)
         return len(self.payload) + (1 if f & _SYN else 0) + (1 if f & _FIN else 0)
 
     @property
     def syn(self) -> bool:
-        return bool(self.flags.value & _SYN)
+        return bool(int(self.flags) & _SYN)
 
     @property
     def fin(self) -> bool:
-        return bool(self.flags.value & _FIN)
+        return bool(int(self.flags) & _FIN)
 
     @property
     def rst(self) -> bool:
-        return bool(self.flags.value & _RST)
+        return bool(int(self.flags) & _RST)
 
     @property
     def has_ack(self) -> bool:
-        return bool(self.flags.value & _ACK)
+        return bool(int(self.flags) & _ACK)
 
     @property
     def mss(self) -> int | None:
