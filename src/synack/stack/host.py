@@ -120,7 +120,7 @@ class Host:
     def receive_packet(self, data: bytes) -> None:
         """Take one IPv4 packet from the link."""
         try:
-            pkt = decode_ipv4(data)
+            pkt = decode_ipv4(data, payload_view=True)
         except DecodeError as e:
             self.drop(e.reason)
             return
@@ -128,8 +128,9 @@ class Host:
             self.drop("ip_not_for_us")
             return
         if pkt.protocol == PROTO_TCP:
-            self._receive_tcp(pkt)
+            self._receive_tcp(pkt)  # decode_tcp copies the data out of the view once
         else:
+            pkt.payload = bytes(pkt.payload)
             self._receive_other(pkt)
 
     def _receive_other(self, pkt: IPv4Packet) -> None:

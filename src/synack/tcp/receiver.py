@@ -10,6 +10,8 @@ of the buffer, so memory stays within ``capacity`` whatever the peer sends.
 
 from __future__ import annotations
 
+from collections import deque
+
 from synack.tcp.seq import MASK, seq_sub
 
 #: RFC 2018 §3: at most 4 blocks fit in 40 option bytes; 3 alongside timestamps.
@@ -20,7 +22,11 @@ MAX_SACK_BLOCKS_WITH_TS = 3
 class ReceiveBuffer:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._data = bytearray()
+        # In-order bytes as the chunks that arrived (segment payloads), so that reading
+        # everything hands the application those very objects, or one join of them:
+        # no copy into and out of an intermediate buffer.
+        self._chunks: deque[bytes] = deque()
+        self._len = 0
         # Out-of-order intervals as [stream offset, bytes], sorted and disjoint.  Stream
         # offsets are 64-bit positions (bytes delivered so far + distance from RCV.NXT),
         # so they never wrap.
@@ -37,26 +43,48 @@ class ReceiveBuffer:
     # --- application side ------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._data)
+        return self._len
 
     @property
     def free(self) -> int:
-        return max(self.capacity - len(self._data) - self._ooo_bytes, 0)
+        return max(self.capacity - self._len - self._ooo_bytes, 0)
 
     @property
     def ooo_bytes(self) -> int:
         return self._ooo_bytes
 
     def read(self, n: int) -> bytes:
-        chunk = bytes(self._data[:n])
-        del self._data[:n]
-        return chunk
+        chunks = self._chunks
+        if n >= self._len:
+            out = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            self._len = 0
+            return out
+        parts: list[bytes] = []
+        left = n
+        while left > 0:
+            head = chunks[0]
+            if len(head) <= left:
+                parts.append(chunks.popleft())
+                left -= len(head)
+            else:
+                parts.append(head[:left])
+                chunks[0] = head[left:]
+                left = 0
+        self._len -= n
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def peek_all(self) -> bytes:
-        return bytes(self._data)
+        return b"".join(self._chunks)
+
+    def _append(self, data: bytes | bytearray) -> None:
+        if data:
+            self._chunks.append(bytes(data))
+            self._len += len(data)
 
     def clear(self) -> None:
-        self._data.clear()
+        self._chunks.clear()
+        self._len = 0
         self._ooo.clear()
         self._ooo_bytes = 0
         self._recent.clear()
@@ -71,7 +99,7 @@ class ReceiveBuffer:
         if offset > 0:
             self._store(start, data, rcv_nxt)
             return 0
-        self._data += data
+        self._append(data)
         new_end = self.delivered + len(data)
         self.delivered = new_end
         advanced = len(data)
@@ -92,7 +120,7 @@ class ReceiveBuffer:
                 self._recent.remove(s)
             tail = piece[self.delivered - s :]
             if tail:
-                self._data += tail
+                self._append(tail)
                 self.delivered += len(tail)
                 advanced += len(tail)
         if dup is not None:

@@ -98,7 +98,9 @@ def ipv4_header(
     return _HEADER.pack(*fields, csum, *addrs)
 
 
-def decode_ipv4(data: bytes, *, verify_checksum: bool = True) -> IPv4Packet:
+def decode_ipv4(
+    data: bytes, *, verify_checksum: bool = True, payload_view: bool = False
+) -> IPv4Packet:
     """Parse an IPv4 packet.
 
     Octets beyond the total length (e.g. Ethernet padding) are dropped.  Raises
@@ -106,6 +108,9 @@ def decode_ipv4(data: bytes, *, verify_checksum: bool = True) -> IPv4Packet:
     ``ip_bad_ihl`` (IHL < 5 or header past the end), ``ip_bad_total_length`` (shorter
     than the header or longer than the buffer), ``ip_bad_checksum``, and ``ip_fragment``
     for any fragment (MF set or non-zero offset): synack does not reassemble.
+
+    With ``payload_view`` the payload is a ``memoryview`` of ``data`` rather than a copy
+    (the host's TCP path, whose decoder copies the segment's data once itself).
     """
     n = len(data)
     if n < HEADER_LEN:
@@ -126,7 +131,7 @@ def decode_ipv4(data: bytes, *, verify_checksum: bool = True) -> IPv4Packet:
         src=socket.inet_ntoa(src),
         dst=socket.inet_ntoa(dst),
         protocol=proto,
-        payload=bytes(data[hlen:total]),
+        payload=memoryview(data)[hlen:total] if payload_view else bytes(data[hlen:total]),  # type: ignore[arg-type]
         ttl=ttl,
         tos=tos,
         ident=ident,

@@ -225,7 +225,7 @@ def decode_tcp(
         initial = pseudo_header_sum(src_ip, dst_ip, PROTO_TCP, n)
         if internet_checksum(data, initial) != 0:
             raise DecodeError("tcp_bad_checksum", f"checksum {csum:#06x}")
-    options = decode_options(data[HEADER_LEN:hlen]) if hlen > HEADER_LEN else ()
+    options = decode_options(bytes(data[HEADER_LEN:hlen])) if hlen > HEADER_LEN else ()
     return TCPSegment(
         src_port=sport,
         dst_port=dport,
