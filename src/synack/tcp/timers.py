@@ -45,6 +45,7 @@ class Timers(Output):
         if self.acks.deadline is not None and now >= self.acks.deadline:
             self.acks.deadline = None
             self._ack_pending = True  # the delayed ACK is due
+            self._count("DelayedACKs")  # Linux LINUX_MIB_DELAYEDACKS
         if self._reorder_deadline is not None and now >= self._reorder_deadline:
             self._reorder_deadline = None
             self._on_reorder_timeout(now)
