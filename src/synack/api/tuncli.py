@@ -72,6 +72,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="seed for ports, ISNs and impairments")
     p.add_argument("--pcap", metavar="FILE", help="write the packets to a pcap file")
     p.add_argument("-v", "--verbose", action="store_true", help="print the tcpdump trace")
+    p.add_argument(
+        "--no-offload",
+        dest="offload",
+        action="store_false",
+        help="no checksum/TSO offload on the TUN device: one wire packet per read and write",
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -109,7 +115,7 @@ def _netns(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _namespace(args: argparse.Namespace) -> Iterator[Netns]:
-    ns = Netns(args.netns, synack_ip=args.ip, mtu=args.mtu)
+    ns = Netns(args.netns, synack_ip=args.ip, mtu=args.mtu, offload=args.offload)
     if netns_exists(ns.name):
         ns.read_config()
         ns.attach()
