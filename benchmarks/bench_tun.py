@@ -84,17 +84,34 @@ el = time.perf_counter() - t0; t.join(); print(got, el, flush=True)
 """
 
 CLIENTS = """
-import socket, sys, time
+import selectors, socket, sys, time
 ip, port, total, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-req = b"q" * 100; done = 0
+conc = int(sys.argv[5])
+req = b"q" * 100; done = started = 0; sel = selectors.DefaultSelector()
+def start():
+    global started
+    c = socket.socket(); c.setblocking(False); c.connect_ex((ip, port))
+    sel.register(c, selectors.EVENT_WRITE, [0, 0]); started += 1
+for _ in range(min(conc, total)):
+    start()
+t0 = time.perf_counter()
 while done < total:
-    t0 = time.perf_counter()
-    for _ in range(min(batch, total - done)):
-        c = socket.create_connection((ip, port)); c.sendall(req); got = 0
-        while got < 100:
-            got += len(c.recv(100 - got))
-        c.close(); done += 1
-    print(done, time.perf_counter() - t0, flush=True)
+    for key, _ in sel.select():
+        c, st = key.fileobj, key.data
+        if st[0] == 0:  # connected: send the request
+            err = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                raise OSError(err, "connect")
+            c.send(req); st[0] = 1; sel.modify(c, selectors.EVENT_READ, st)
+            continue
+        b = c.recv(100 - st[1]); st[1] += len(b)
+        if st[1] < 100 and b:
+            continue
+        sel.unregister(c); c.close(); done += 1
+        if started < total:
+            start()
+        if done % batch == 0 or done == total:
+            now = time.perf_counter(); print(done, now - t0, flush=True); t0 = now
 """
 
 
@@ -176,8 +193,11 @@ def synack_to_kernel(ns: Netns, st: TunStack, nbytes: int) -> float:
     return mbps(nbytes, elapsed)
 
 
-def connections(ns: Netns, st: TunStack, total: int, batch: int) -> list[float]:
-    """Rates (connections/s) of each batch, kernel client to a synack server."""
+def connections(
+    ns: Netns, st: TunStack, total: int, batch: int, concurrency: int = 1
+) -> list[float]:
+    """Rates (connections/s) of each batch, kernel client to a synack server, with
+    ``concurrency`` connections under way at a time (1: one after the other)."""
     host = st.host
     rates: list[float] = []
 
@@ -192,7 +212,7 @@ def connections(ns: Netns, st: TunStack, total: int, batch: int) -> list[float]:
         handle.on_event = on_event
 
     lst = host.listen(PORT, 4096, on_accept=on_accept)
-    proc = kernel(ns, CLIENTS, ns.synack_ip, PORT, total, batch)
+    proc = kernel(ns, CLIENTS, ns.synack_ip, PORT, total, batch, concurrency)
     assert proc.stdout is not None
     out = proc.stdout
     done = [0]
@@ -238,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mtus", default="1500,65000")
     p.add_argument("--conns", type=int, default=2000, help="connections (issue: 100000)")
     p.add_argument("--batch", type=int, default=500)
+    p.add_argument(
+        "--concurrency",
+        default="1,16",
+        help="connections under way at a time in the kernel client, comma-separated runs",
+    )
     p.add_argument("--profile", action="store_true", help="profile synack's side")
     p.add_argument(
         "--offload",
@@ -262,17 +287,21 @@ def main(argv: list[str] | None = None) -> int:
             k2s = measure("kernel -> synack", partial(kernel_to_synack, ns, st, nbytes), prof)
             s2k = measure("synack -> kernel", partial(synack_to_kernel, ns, st, nbytes), prof)
         print(f"  ratio synack/kernel: in {k2s / base:.4f}, out {s2k / base:.4f}")
-    if args.conns:
-        print(f"connections/s, kernel client -> synack server, {args.conns} in batches")
+    for conc in (int(c) for c in args.concurrency.split(",") if c and args.conns):
+        print(
+            f"connections/s, kernel client -> synack server, {args.conns} in batches of"
+            f" {args.batch}, {conc} at a time"
+        )
         with Netns("sa-bench-conn") as ns, TunStack(ns) as st:
             if prof is not None:
                 prof.enable()
-            rates = connections(ns, st, args.conns, args.batch)
+            rates = connections(ns, st, args.conns, args.batch, conc)
             if prof is not None:
                 prof.disable()
         print("  per batch: " + " ".join(f"{r:.0f}" for r in rates))
         if rates:
-            print(f"  first {rates[0]:.0f}/s, last {rates[-1]:.0f}/s")
+            mean = args.conns / sum(args.batch / r for r in rates)
+            print(f"  first {rates[0]:.0f}/s, last {rates[-1]:.0f}/s, overall {mean:.0f}/s")
     if prof is not None:
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(20)
