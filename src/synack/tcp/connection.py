@@ -154,7 +154,9 @@ class Connection(Timers, AckInput):
             raise BrokenPipeError(errnos.EPIPE, "connection is not open")
         if self._fin_queued:
             raise BrokenPipeError(errnos.EPIPE, "connection closing: write side shut down")
-        return self.sndbuf.write(bytes(data))
+        # The buffer copies only what fits, once (a bytes object that fits whole is
+        # kept as it is: it cannot change under us).
+        return self.sndbuf.write(data)
 
     def recv(self, max_bytes: int = 1 << 30, now: float | None = None) -> bytes:
         """RECEIVE (RFC 9293 §3.10.3): take buffered in-order bytes.
@@ -663,7 +665,9 @@ class Connection(Timers, AckInput):
         self.stats["bytes_received"] += advanced
         self._events.append(ev.DataReceived(advanced))
         self._grow_window(advanced)
-        self.acks.on_data(advanced, self.config.mss, self._rcv_window(), now)
+        # The window only matters for the first data (the quick-ACK grant).
+        wnd = 0 if self.acks.started else self._rcv_window()
+        self.acks.on_data(advanced, self.config.mss, wnd, now)
         if had_gap or self.acks.ack_now():
             self._ack_pending = True  # a gap filled, quick-ACK mode, or 2 full segments
         else:

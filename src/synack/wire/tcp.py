@@ -81,6 +81,15 @@ class TCPSegment:
     #: train of segments of this size sent or received as one (TSO/GSO on the way out,
     #: GRO or a TUN device's offload on the way in).  0 for an ordinary segment.
     gso_size: int = field(default=0, compare=False)
+    # Parsed-option caches, valid while ``options`` is the tuple they were taken from.
+    _ts_for: tuple[TCPOption, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _ts: tuple[int, int] | None = field(default=None, init=False, repr=False, compare=False)
+    _sack_for: tuple[TCPOption, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _sack: tuple[tuple[int, int], ...] = field(default=(), init=False, repr=False, compare=False)
 
     # --- convenience accessors -------------------------------------------------------
 
@@ -121,11 +130,19 @@ class TCPSegment:
     @property
     def timestamps(self) -> tuple[int, int] | None:
         """(TSval, TSecr) or None."""
-        return option_timestamps(self.options)
+        opts = self.options
+        if self._ts_for is not opts:
+            self._ts = option_timestamps(opts)
+            self._ts_for = opts
+        return self._ts
 
     @property
     def sack_blocks(self) -> tuple[tuple[int, int], ...]:
-        return option_sack_blocks(self.options)
+        opts = self.options
+        if self._sack_for is not opts:
+            self._sack = option_sack_blocks(opts)
+            self._sack_for = opts
+        return self._sack
 
 
 # --- wire format (RFC 9293 §3.1) ------------------------------------------------------
