@@ -282,7 +282,7 @@ class Connection(Timers, AckInput):
     # ------------------------------------------------------------------------------
 
     def next_event(self) -> ev.Event | None:
-        return self._events.popleft() if self._events else None
+        return self._events.pop(0) if self._events else None
 
     # Segment arrives (RFC 9293 §3.10.7)
     # ------------------------------------------------------------------------------

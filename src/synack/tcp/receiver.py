@@ -10,8 +10,6 @@ of the buffer, so memory stays within ``capacity`` whatever the peer sends.
 
 from __future__ import annotations
 
-from collections import deque
-
 from synack.tcp.seq import MASK, seq_sub
 
 #: RFC 2018 §3: at most 4 blocks fit in 40 option bytes; 3 alongside timestamps.
@@ -25,7 +23,7 @@ class ReceiveBuffer:
         # In-order bytes as the chunks that arrived (segment payloads), so that reading
         # everything hands the application those very objects, or one join of them:
         # no copy into and out of an intermediate buffer.
-        self._chunks: deque[bytes] = deque()
+        self._chunks: list[bytes] = []  # a list: a deque costs 600 bytes when empty
         self._len = 0
         # Out-of-order intervals as [stream offset, bytes], sorted and disjoint.  Stream
         # offsets are 64-bit positions (bytes delivered so far + distance from RCV.NXT),
@@ -62,15 +60,18 @@ class ReceiveBuffer:
             return out
         parts: list[bytes] = []
         left = n
+        i = 0
         while left > 0:
-            head = chunks[0]
+            head = chunks[i]
             if len(head) <= left:
-                parts.append(chunks.popleft())
+                parts.append(head)
                 left -= len(head)
+                i += 1
             else:
                 parts.append(head[:left])
-                chunks[0] = head[left:]
+                chunks[i] = head[left:]
                 left = 0
+        del chunks[:i]  # one move for all the chunks taken
         self._len -= n
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
