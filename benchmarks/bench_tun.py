@@ -13,8 +13,10 @@ Each figure is measured in a namespace made for it (and deleted after):
 
 Bulk runs go with and without the TUN device's offload (``--offload``): with it the
 kernel hands synack TSO packets of up to 64 KB whatever the MTU, with partial checksums
-that synack completes and then verifies as usual, and synack sends its own TSO packets
-(see :mod:`synack.link.vnet`); without it every read and write is one wire packet.
+that synack completes (one pass over the data) after checking the kernel's pseudo-header
+sum against the IP header, and synack sends its own TSO packets (see
+:mod:`synack.link.vnet`); without it every read and write is one wire packet, and every
+checksum is verified by summing the packet.
 
 The kernel's side runs in a separate process (``ip netns exec``), so it does not share
 the interpreter lock with synack.  Needs root, /dev/net/tun and ``ip``.
@@ -277,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     mtus = [int(m) for m in args.mtus.split(",") if m]
     for mtu, offload in itertools.product(mtus, offloads):
         how = (
-            "offload (TSO/GSO packets; synack completes partial checksums, then verifies)"
+            "offload (TSO/GSO packets; synack completes and checks partial checksums)"
             if offload
             else "no offload (one wire packet per read/write, checksums verified)"
         )

@@ -36,22 +36,32 @@ def partial(packet: bytes) -> bytes:
 def test_a_partial_checksum_is_completed_to_the_real_one() -> None:
     full = tcp_packet(os.urandom(3001))
     frame = vnet.HEADER.pack(vnet.F_NEEDS_CSUM, vnet.GSO_NONE, 0, 0, 20, 16) + partial(full)
-    packet, gso = vnet.unwrap(frame)
-    assert (packet, gso) == (full, 0)
+    assert vnet.unwrap(frame) == (full, 0, True)
 
 
 def test_a_tso_frame_gives_the_packet_whole_and_its_segment_size() -> None:
     full = tcp_packet(os.urandom(20_000))
     frame = vnet.HEADER.pack(vnet.F_NEEDS_CSUM, vnet.GSO_TCPV4, 52, 1448, 20, 16) + partial(full)
-    packet, gso = vnet.unwrap(frame)
-    assert gso == 1448 and packet == full
+    packet, gso, ok = vnet.unwrap(frame)
+    assert gso == 1448 and packet == full and ok
     ip = decode_ipv4(packet)
     assert len(decode_tcp(ip.payload, ip.src, ip.dst).payload) == 20_000
 
 
 def test_a_frame_without_offload_is_left_alone() -> None:
     full = tcp_packet(b"hello")
-    assert vnet.unwrap(vnet.wrap(full)) == (full, 0)
+    frame = b"".join(vnet.wrap(full))
+    assert vnet.unwrap(frame) == (full, 0, False)  # the host verifies its own checksum
+
+
+def test_a_partial_sum_that_does_not_match_the_ip_header_is_refused() -> None:
+    full = tcp_packet(os.urandom(100))
+    half = bytearray(partial(full))
+    half[36] ^= 0x10  # the pseudo-header sum the "kernel" left is wrong
+    frame = vnet.HEADER.pack(vnet.F_NEEDS_CSUM, vnet.GSO_NONE, 0, 0, 20, 16) + bytes(half)
+    with pytest.raises(DecodeError) as info:
+        vnet.unwrap(frame)
+    assert info.value.reason == "vnet_bad_pseudo_header"
 
 
 def test_a_udp_checksum_computed_as_zero_is_sent_as_all_ones() -> None:
@@ -68,14 +78,15 @@ def test_a_udp_checksum_computed_as_zero_is_sent_as_all_ones() -> None:
     s = (s & 0xFFFF) + (s >> 16)
     half = packet[:26] + s.to_bytes(2, "big") + packet[28:]
     frame = vnet.HEADER.pack(vnet.F_NEEDS_CSUM, 0, 0, 0, 20, 6) + half
-    done, _ = vnet.unwrap(frame)
+    done, _, ok = vnet.unwrap(frame)
+    assert ok
     assert done[26:28] == b"\xff\xff"
     assert decode_udp(done[20:], SRC, DST).payload == body
 
 
 def test_wrapping_a_tso_packet_leaves_the_pseudo_header_sum_for_the_kernel() -> None:
     full = tcp_packet(os.urandom(10_000), Flags.ACK | Flags.CWR)
-    frame = vnet.wrap(full, 1448)
+    frame = b"".join(vnet.wrap(full, 1448))
     flags, gso_type, hdr_len, gso_size, start, offset = vnet.HEADER.unpack_from(frame)
     assert flags == vnet.F_NEEDS_CSUM and gso_size == 1448 and (start, offset) == (20, 16)
     assert gso_type == vnet.GSO_TCPV4 | vnet.GSO_ECN and hdr_len == 40
@@ -89,7 +100,7 @@ def test_wrapping_a_tso_packet_leaves_the_pseudo_header_sum_for_the_kernel() -> 
 @pytest.mark.parametrize(
     "frame,reason",
     [
-        (b"\x00" * 5, "vnet_truncated"),
+        (b"\x00" * 25, "vnet_truncated"),
         (vnet.HEADER.pack(0, 3, 0, 1400, 0, 0) + b"\x45" + bytes(40), "vnet_gso_unsupported"),
         (vnet.HEADER.pack(1, 0, 0, 0, 20, 400) + b"\x45" + bytes(40), "vnet_bad_csum_offsets"),
     ],

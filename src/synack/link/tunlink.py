@@ -155,8 +155,10 @@ class TunLink:
         if self._closed:
             return
         if self.tun.offload:
-            data = vnet.wrap(data, gso_size)
-        if not self.tun.write(data):
+            ok = self.tun.write_parts(vnet.wrap(data, gso_size))
+        else:
+            ok = self.tun.write(data)
+        if not ok:
             self.stats["tun_write_errors"] += 1
 
     # --- kernel -> synack -------------------------------------------------------------
@@ -166,16 +168,17 @@ class TunLink:
             return
         packets = self.tun.read_batch(self.batch)
         self.stats["in_packets"] += len(packets)
+        verified: list[bool] | None = None
         if self.tun.offload:
-            packets = self._unwrap(packets)
+            packets, verified = self._unwrap(packets)
         imp = self._in
         observed = bool(self.observers)
         host = self.host
         if imp is None and not observed:
             receive = host.receive_packet
-            for data in packets:
+            for i, data in enumerate(packets):
                 if data and data[0] >> 4 == 4:
-                    receive(data)
+                    receive(data, checksum_verified=verified[i] if verified else False)
                 else:
                     self.stats["in_not_ipv4"] += 1  # IPv6 the kernel still sent, say
             return
@@ -193,25 +196,30 @@ class TunLink:
                 continue
             self._route(imp.offer(data, now, src, dst), now, src, dst, data, pid, self._deliver_in)
 
-    def _unwrap(self, frames: list[bytes]) -> list[bytes]:
-        """Packets from frames with a virtio-net header: partial checksums completed; a
-        TSO packet kept whole for the host (as GRO would), or cut into wire packets when
-        an inbound impairment must act on each."""
+    def _unwrap(self, frames: list[bytes]) -> tuple[list[bytes], list[bool]]:
+        """Packets from frames with a virtio-net header, and for each whether its
+        checksum is known good: partial checksums completed; a TSO packet kept whole for
+        the host (as GRO would), or cut into wire packets when an inbound impairment
+        must act on each."""
         out: list[bytes] = []
+        verified: list[bool] = []
         cut = self._in is not None
         for frame in frames:
             try:
-                packet, gso_size = vnet.unwrap(frame)
+                packet, gso_size, ok = vnet.unwrap(frame)
                 if gso_size:
                     self.stats["in_gso_packets"] += 1
                     if cut:
-                        out.extend(segment_tcp_packet(packet, gso_size))
+                        pieces = segment_tcp_packet(packet, gso_size)
+                        out.extend(pieces)
+                        verified.extend([False] * len(pieces))
                         continue
             except DecodeError as e:
                 self.stats[f"in_{e.reason}"] += 1
                 continue
             out.append(packet)
-        return out
+            verified.append(ok)
+        return out, verified
 
     def _deliver_in(self, data: bytes, pid: int) -> None:
         if self._closed:

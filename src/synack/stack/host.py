@@ -117,8 +117,12 @@ class Host:
     # Packets in
     # ------------------------------------------------------------------------------
 
-    def receive_packet(self, data: bytes) -> None:
-        """Take one IPv4 packet from the link."""
+    def receive_packet(self, data: bytes, *, checksum_verified: bool = False) -> None:
+        """Take one IPv4 packet from the link.
+
+        ``checksum_verified``: the link has already checked the transport checksum (a
+        device's checksum offload: Linux CHECKSUM_UNNECESSARY), so the TCP decoder does
+        not sum the data again.  The IP header checksum is always verified."""
         try:
             pkt = decode_ipv4(data, payload_view=True)
         except DecodeError as e:
@@ -128,7 +132,7 @@ class Host:
             self.drop("ip_not_for_us")
             return
         if pkt.protocol == PROTO_TCP:
-            self._receive_tcp(pkt)  # decode_tcp copies the data out of the view once
+            self._receive_tcp(pkt, not checksum_verified)  # copies the data out once
         else:
             pkt.payload = bytes(pkt.payload)
             self._receive_other(pkt)
@@ -142,9 +146,9 @@ class Host:
         else:
             self.drop("ip_unknown_protocol")
 
-    def _receive_tcp(self, pkt: IPv4Packet) -> None:
+    def _receive_tcp(self, pkt: IPv4Packet, verify: bool = True) -> None:
         try:
-            seg = decode_tcp(pkt.payload, pkt.src, pkt.dst)
+            seg = decode_tcp(pkt.payload, pkt.src, pkt.dst, verify_checksum=verify)
         except DecodeError as e:
             self.counters["InErrs"] += 1
             if e.reason == "tcp_bad_checksum":
