@@ -133,7 +133,10 @@ def test_close_with_unread_data_sends_reset():
     a.recv_segment(data, 1.0)
     a.conn.close(1.1)
     (rst,) = a.flush(1.1)
-    assert rst.flags == R and a.state is State.CLOSED
+    # Linux tcp_send_active_reset: RST with ACK of what arrived, and the timestamps.
+    assert rst.flags == R | A and a.state is State.CLOSED
+    assert rst.seq == data.ack and rst.ack == data.seq + len(data.payload)
+    assert rst.timestamps is not None and rst.timestamps[1] == data.timestamps[0]
 
 
 def test_close_in_syn_sent_sends_nothing():

@@ -7,7 +7,7 @@ from synack.tcp.states import State
 from synack.wire.tcp import Flags
 from tcp_harness import handshake, seg
 
-A, S, R = Flags.ACK, Flags.SYN, Flags.RST
+A, S, R, F = Flags.ACK, Flags.SYN, Flags.RST, Flags.FIN
 
 
 def test_exact_rst_resets_an_established_connection():
@@ -46,8 +46,22 @@ def test_syn_in_established_gets_a_challenge_ack_not_a_reset():
     assert a.state is State.ESTABLISHED
 
 
-def test_ack_of_unsent_data_gets_a_challenge_ack():
+def test_ack_of_unsent_data_is_dropped_silently_in_established():
+    """Linux tcp_rcv_established discards it without an answer (packetdrill
+    ts_recent/invalid_ack), and takes nothing from it: not the FIN it carries."""
     a, b = handshake()
+    bad = seg(A | F, b.conn.snd_nxt, seq_add(a.conn.snd_nxt, 5000))
+    assert a.recv_segment(bad, 1.0) == []
+    assert a.state is State.ESTABLISHED
+
+
+def test_ack_of_unsent_data_gets_a_challenge_ack_after_close():
+    """In the other synchronized states Linux answers it with a challenge ACK
+    (tcp_rcv_state_process), as RFC 5961 §5.2 says."""
+    a, b = handshake()
+    a.conn.close(1.0)
+    a.flush(1.0)
+    assert a.state is State.FIN_WAIT_1
     (chal,) = a.recv_segment(seg(A, b.conn.snd_nxt, seq_add(a.conn.snd_nxt, 5000)), 1.0)
     assert chal.flags == A
 

@@ -271,7 +271,7 @@ class Connection(Timers, AckInput):
             State.FIN_WAIT_2,
             State.CLOSE_WAIT,
         ):
-            self._send_rst(now, self.snd_nxt)
+            self._send_active_rst(now)
         self.sndbuf.clear()
         self.rcvbuf.clear()
         self.board.clear()
@@ -536,9 +536,17 @@ class Connection(Timers, AckInput):
             st = self.state
         else:
             # RFC 5961 §5.2: acceptable if SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT.
-            if seq_gt(seg.ack, self.snd_max) or seq_lt(
-                seg.ack, seq_sub(self.snd_una, self.max_snd_wnd) & MASK
-            ):
+            if seq_gt(seg.ack, self.snd_max):
+                # An ACK of data never sent.  RFC 9293 §3.10.7.4 and RFC 5961 §5.2 answer
+                # with an ACK; Linux (tcp_rcv_established: tcp_ack < 0 -> discard) drops
+                # it silently in ESTABLISHED and sends a challenge ACK in the other
+                # states (tcp_rcv_state_process).  Either way nothing of it is used, not
+                # even its timestamp (packetdrill ts_recent/invalid_ack).
+                self._count("TCPAckUnsentData")
+                if st is not State.ESTABLISHED:
+                    self._challenge_ack(now)
+                return
+            if seq_lt(seg.ack, seq_sub(self.snd_una, self.max_snd_wnd) & MASK):
                 self._challenge_ack(now)
                 return
             self._update_ts_recent(seg, ts)

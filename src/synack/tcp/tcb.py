@@ -25,7 +25,7 @@ from synack.tcp.sender import SendBuffer
 from synack.tcp.seq import MASK, seq_add, seq_sub
 from synack.tcp.states import State, Trigger, lookup
 from synack.wire.options import NOP, Sack, TCPOption, Timestamps
-from synack.wire.tcp import Flags, TCPSegment
+from synack.wire.tcp import Flags, TCPSegment, flags_of
 
 Address = tuple[str, int]
 Counters = MutableMapping[str, int]
@@ -371,6 +371,15 @@ class TCB:
         self._count("OutRsts")
         self._count("OutSegs")
         self._out.append(TCPSegment(self.local[1], self.remote[1], seq, 0, R, 0, options=()))
+
+    def _send_active_rst(self, now: float) -> None:
+        """Reset a synchronized connection from our side (abort, close with unread data,
+        keepalive timeout) as Linux's tcp_send_active_reset does: <SEQ=SND.NXT>
+        <ACK=RCV.NXT><CTL=RST,ACK> with the window and the options (timestamps) of any
+        segment of the connection.  RFC 9293 §3.10.5 asks for <SEQ=SND.NXT><CTL=RST>;
+        the ACK it may carry is ignored by the receiver's RST processing (§3.10.7.4)."""
+        self._count("OutRsts")
+        self._emit(now, flags_of(0x14), self.snd_nxt)  # RST | ACK
 
     def _start_rto(self, now: float) -> None:
         self._rto_deadline = now + self.rto.rto

@@ -183,7 +183,7 @@ class Timers(Output):
             self._keepalive_deadline = now + self.config.keepintvl  # data in flight: RTO rules
             return
         if self._keepalive_probes >= self.config.keepcnt:
-            self._send_rst(now, self.snd_nxt)
+            self._send_active_rst(now)  # Linux tcp_keepalive_timer
             self._fail(errnos.ETIMEDOUT, "keepalive: peer did not answer", Trigger.TIMEOUT)
             return
         self._keepalive_probes += 1
