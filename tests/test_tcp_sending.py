@@ -97,3 +97,24 @@ def test_info_counts_bytes_and_segments_like_tcp_info():
     assert ai["data_segs_out"] == 3 and bi["data_segs_in"] == 3
     assert ai["delivered"] == 3 and ai["ca_state"] == "open"
     assert bi["segs_out"] >= 2 and ai["segs_in"] == bi["segs_out"]  # SYN-ACK and ACKs
+
+
+def test_the_final_fin_goes_even_when_cwnd_is_full():
+    """Linux tcp_cwnd_test: "Don't be strict about the congestion window for the final
+    FIN" (packetdrill shutdown/shutdown-rdwr-write-queue-close)."""
+    a, _b = handshake()
+    mss = a.conn.eff_mss
+    a.conn.send(b"x" * (10 * mss), 1.0)
+    assert len(a.flush(1.0)) == 10  # the initial window, all of it in flight
+    a.conn.shutdown(1.01)
+    (fin,) = a.flush(1.01)
+    assert fin.fin and not fin.payload and fin.seq == seq_add(a.conn.snd_una, 10 * mss)
+
+
+def test_data_beyond_a_full_cwnd_waits_even_with_a_fin_queued():
+    a, _b = handshake()
+    mss = a.conn.eff_mss
+    a.conn.send(b"x" * (10 * mss + 2 * mss), 1.0)
+    assert len(a.flush(1.0)) == 10
+    a.conn.shutdown(1.01)
+    assert a.flush(1.01) == []  # two segments left: only a lone final one may pass

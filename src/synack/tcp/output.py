@@ -189,14 +189,17 @@ class Output(TCB):
         if self._fin_seq is not None and not seq_lt(self.snd_nxt, seq_add(self._fin_seq, 1)):
             return 0, False  # FIN already sent
         room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
-        if budget < min(avail, mss) and self.board.segments:
+        # Linux tcp_cwnd_test: "Don't be strict about the congestion window for the
+        # final FIN": a one-segment packet carrying the FIN goes whatever cwnd says.
+        final = fin_due and avail <= mss
+        if budget < min(avail, mss) and self.board.segments and not final:
             # The congestion window counts whole segments, as Linux's snd_cwnd does:
             # no runt segment just to fill the last bytes of cwnd.
             return 0, False
         n = max(min(avail, mss, room), 0)
         if avail == 0:
-            # Only the FIN is left: it needs no window space but some congestion budget.
-            return 0, bool(fin_due and (budget > 0 or not self.board.segments))
+            # Only the FIN is left: it needs no window space, and no congestion budget.
+            return 0, fin_due
         if n == 0:
             return 0, False
         if tso > mss and avail > mss and room >= 2 * mss:
