@@ -288,3 +288,19 @@ def test_newreno_counts_each_segment_delivered_once():
         a.recv_segment(x, 2.2)
     assert a.conn.snd_una == a.conn.snd_max
     assert a.conn.info()["delivered"] - before == 6
+
+
+def test_prr_slow_start_bound_adds_a_segment_only_on_a_safe_ack():
+    """PRR-SSRB (RFC 6937 §3.1) as updated by draft-ietf-tcpm-prr-rfc6937bis and Linux's
+    tcp_cwnd_reduction: the extra segment only when the ACK advanced SND.UNA and
+    revealed no new loss."""
+    from synack.tcp.prr import PRR
+
+    mss = 1000
+    unsafe, safe = PRR(7 * mss, 10 * mss, mss), PRR(7 * mss, 10 * mss, mss)
+    assert unsafe.sndcnt(mss, 1 * mss) == mss  # first ACK: the fast retransmit only
+    assert safe.sndcnt(mss, 1 * mss, True) == 2 * mss
+    for p in (unsafe, safe):
+        p.sent(mss)
+    assert unsafe.sndcnt(2 * mss, 0) == 2 * mss  # max(prr_delivered - prr_out, delivered)
+    assert safe.sndcnt(2 * mss, 0, True) == 3 * mss

@@ -92,14 +92,17 @@ class AckInput(TCB):
         ts = seg.timestamps
         ecr = ts[1] if ts and self.agreement and self.agreement.timestamps else None
         self.rack.update(newly, now, ecr)
+        marked_before = self.board.marked_lost
         self._detect_loss(now, acked, any(s.retransmits for s in newly))
+        new_loss = self.board.marked_lost != marked_before
 
         if self.recovery_point is not None and seq_ge(self.snd_una, self.recovery_point):
             self._exit_recovery(now)  # RFC 6582 §3.2 step 3: a full acknowledgment
         if not self.in_recovery and self.board.lost_bytes > 0:
             self._enter_recovery(now, prior_pipe)
         if self.prr is not None:
-            self._prr_allowance = self.prr.sndcnt(delivered_data, self._pipe())
+            safe = bool(acked) and not new_loss
+            self._prr_allowance = self.prr.sndcnt(delivered_data, self._pipe(), safe)
         elif acked and self.cc is not None and self._ecn_reduced_until is None:
             # cwnd grows only when SND.UNA advances (Linux tcp_may_raise_cwnd:
             # FLAG_DATA_ACKED), by what was acknowledged or SACKed.

@@ -15,15 +15,22 @@ class PRR:
         self.delivered = 0  # prr_delivered
         self.out = 0  # prr_out
 
-    def sndcnt(self, delivered_data: int, pipe: int) -> int:
-        """Bytes that may be sent in answer to this ACK (RFC 6937 §3)."""
+    def sndcnt(self, delivered_data: int, pipe: int, una_advanced_no_loss: bool = False) -> int:
+        """Bytes that may be sent in answer to this ACK (RFC 6937 §3).
+
+        The slow-start reduction bound adds its extra segment only when the ACK moved
+        SND.UNA and revealed no new loss, as the PRR update (draft-ietf-tcpm-prr-
+        rfc6937bis §5, "SafeACK") and Linux's tcp_cwnd_reduction do: RFC 6937's
+        unconditional extra segment sent a second one into a still-lossy window."""
         self.delivered += delivered_data
         if pipe > self.ssthresh:
             # Proportional part: sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out
             sndcnt = -(-self.delivered * self.ssthresh // self.recover_fs) - self.out
         else:
             # Slow-start reduction bound (PRR-SSRB).
-            limit = max(self.delivered - self.out, delivered_data) + self.mss
+            limit = max(self.delivered - self.out, delivered_data)
+            if una_advanced_no_loss:
+                limit += self.mss
             sndcnt = min(self.ssthresh - pipe, limit)
         if self.out == 0 and sndcnt < self.mss:
             sndcnt = self.mss  # RFC 6937: at least one segment on the first ACK (fast retransmit)

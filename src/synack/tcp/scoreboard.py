@@ -44,6 +44,8 @@ class Scoreboard:
         self.lost_bytes = 0
         self._pipe = 0  # kept up to date by every change below (RFC 6675 SetPipe, O(1))
         self.highest_sacked: int | None = None
+        #: Segments ever marked lost (a count to tell whether an ACK revealed new loss).
+        self.marked_lost = 0
 
     def __len__(self) -> int:
         return len(self.segments)
@@ -133,6 +135,7 @@ class Scoreboard:
             self._pipe -= s.length
         if not s.lost:
             self.lost_bytes += s.length
+        self.marked_lost += 1
         s.lost = True
         s.retransmitted_since_lost = False
         return True
