@@ -22,6 +22,7 @@ from synack.wire.tcp import TCPSegment
 
 class AckInput(TCB):
     _prr_allowance: int
+    _prr_cwnd = 0
     _round_end: int | None = None
 
     def _cwnd_limited(self) -> bool:
@@ -102,7 +103,9 @@ class AckInput(TCB):
             self._enter_recovery(now, prior_pipe)
         if self.prr is not None:
             safe = bool(acked) and not new_loss
-            self._prr_allowance = self.prr.sndcnt(delivered_data, self._pipe(), safe)
+            pipe = self._pipe()
+            self._prr_allowance = self.prr.sndcnt(delivered_data, pipe, safe)
+            self._prr_cwnd = pipe + self._prr_allowance  # Linux's snd_cwnd in recovery
         elif acked and self.cc is not None and self._ecn_reduced_until is None:
             # cwnd grows only when SND.UNA advances (Linux tcp_may_raise_cwnd:
             # FLAG_DATA_ACKED), by what was acknowledged or SACKed.

@@ -761,7 +761,10 @@ class Connection(Timers, AckInput):
             "srtt": self.rto.srtt,
             "rttvar": self.rto.rttvar,
             "snd_mss": self.eff_mss,
-            "cwnd": self.cwnd,
+            # During fast recovery Linux sets snd_cwnd to what PRR lets out (in flight
+            # plus sndcnt, tcp_cwnd_reduction); synack keeps the algorithm's cwnd apart
+            # and reports the same figure.
+            "cwnd": self._prr_cwnd if self.prr is not None else self.cwnd,
             "ssthresh": self.ssthresh,
             "snd_una": self.snd_una,
             "snd_nxt": self.snd_nxt,

@@ -133,7 +133,9 @@ class Timers(Output):
             self.prr = PRR(self.cc.ssthresh, max(prior_cwnd, 1), self.eff_mss)
             self._count("TCPRecoveries")
         if self.prr is not None:
-            self._prr_allowance = self.prr.sndcnt(0, self._pipe())
+            pipe = self._pipe()
+            self._prr_allowance = self.prr.sndcnt(0, pipe)
+            self._prr_cwnd = pipe + self._prr_allowance
 
     def _on_probe_timeout(self, now: float) -> None:
         """RFC 8985 §7.3: send one new segment if the windows allow, else retransmit the
