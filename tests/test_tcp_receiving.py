@@ -134,3 +134,16 @@ def test_fin_after_out_of_order_data_waits_for_the_gap():
     assert not a.conn.at_eof
     a.recv_segment(_data(b, a, 0, 100), 1.1)
     assert a.conn.recv() == b"d" * 100 and a.conn.at_eof
+
+
+@pytest.mark.parametrize("gso_size,expected", [(0, 1460), (1000, 1000)])
+def test_the_peers_mss_is_measured_by_the_segment_size_of_an_offloaded_packet(
+    gso_size: int, expected: int
+) -> None:
+    """Linux tcp_measure_rcv_mss: a GRO packet of 10 segments counts by its gso_size
+    (packetdrill gro/gro-mss-option), a plain segment by its length, at most advmss."""
+    a, b = handshake()
+    big = seg(A, b.conn.snd_nxt, a.conn.snd_nxt, b"x" * 10_000)
+    big.gso_size = gso_size
+    a.recv_segment(big, 1.0)
+    assert a.conn.info()["rcv_mss"] == expected

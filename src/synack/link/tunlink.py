@@ -169,8 +169,9 @@ class TunLink:
         packets = self.tun.read_batch(self.batch)
         self.stats["in_packets"] += len(packets)
         verified: list[bool] | None = None
+        sizes: list[int] | None = None
         if self.tun.offload:
-            packets, verified = self._unwrap(packets)
+            packets, verified, sizes = self._unwrap(packets)
         imp = self._in
         observed = bool(self.observers)
         host = self.host
@@ -178,7 +179,10 @@ class TunLink:
             receive = host.receive_packet
             for i, data in enumerate(packets):
                 if data and data[0] >> 4 == 4:
-                    receive(data, checksum_verified=verified[i] if verified else False)
+                    if verified is not None and sizes is not None:
+                        receive(data, checksum_verified=verified[i], gso_size=sizes[i])
+                    else:
+                        receive(data)
                 else:
                     self.stats["in_not_ipv4"] += 1  # IPv6 the kernel still sent, say
             return
@@ -196,13 +200,14 @@ class TunLink:
                 continue
             self._route(imp.offer(data, now, src, dst), now, src, dst, data, pid, self._deliver_in)
 
-    def _unwrap(self, frames: list[bytes]) -> tuple[list[bytes], list[bool]]:
+    def _unwrap(self, frames: list[bytes]) -> tuple[list[bytes], list[bool], list[int]]:
         """Packets from frames with a virtio-net header, and for each whether its
         checksum is known good: partial checksums completed; a TSO packet kept whole for
         the host (as GRO would), or cut into wire packets when an inbound impairment
         must act on each."""
         out: list[bytes] = []
         verified: list[bool] = []
+        sizes: list[int] = []
         cut = self._in is not None
         for frame in frames:
             try:
@@ -213,13 +218,15 @@ class TunLink:
                         pieces = segment_tcp_packet(packet, gso_size)
                         out.extend(pieces)
                         verified.extend([False] * len(pieces))
+                        sizes.extend([0] * len(pieces))
                         continue
             except DecodeError as e:
                 self.stats[f"in_{e.reason}"] += 1
                 continue
             out.append(packet)
             verified.append(ok)
-        return out, verified
+            sizes.append(gso_size)
+        return out, verified, sizes
 
     def _deliver_in(self, data: bytes, pid: int) -> None:
         if self._closed:

@@ -273,8 +273,11 @@ class Runner(OutboundPackets, SyscallEvents):
                 packets = [inbound_other(spec, sock, **ips)]
         except InboundError as e:
             raise self._fail(event.line, "packet", f"error handling packet: {e}") from None
+        # One packet with more payload than --mss is a GSO packet (packetdrill writes it
+        # to its TUN device with gso_size = mss): the stack receives it as one segment.
+        gso = self.opts.mss if len(packets) == 1 and spec.payload_len > self.opts.mss else 0
         for data in packets:
             if self.opts.verbose:
                 self._trace("inbound injected", data)
-            self.host.receive_packet(data)
+            self.host.receive_packet(data, gso_size=gso)
         self._poll_pending()

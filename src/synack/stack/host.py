@@ -117,12 +117,16 @@ class Host:
     # Packets in
     # ------------------------------------------------------------------------------
 
-    def receive_packet(self, data: bytes, *, checksum_verified: bool = False) -> None:
+    def receive_packet(
+        self, data: bytes, *, checksum_verified: bool = False, gso_size: int = 0
+    ) -> None:
         """Take one IPv4 packet from the link.
 
         ``checksum_verified``: the link has already checked the transport checksum (a
         device's checksum offload: Linux CHECKSUM_UNNECESSARY), so the TCP decoder does
-        not sum the data again.  The IP header checksum is always verified."""
+        not sum the data again.  The IP header checksum is always verified.
+        ``gso_size``: the packet holds several segments of this size, received as one
+        (GRO, or a TUN device's offload); the receiver measures the peer's MSS by it."""
         try:
             pkt = decode_ipv4(data, payload_view=True)
         except DecodeError as e:
@@ -132,7 +136,7 @@ class Host:
             self.drop("ip_not_for_us")
             return
         if pkt.protocol == PROTO_TCP:
-            self._receive_tcp(pkt, not checksum_verified)  # copies the data out once
+            self._receive_tcp(pkt, not checksum_verified, gso_size)  # copies data once
         else:
             pkt.payload = bytes(pkt.payload)
             self._receive_other(pkt)
@@ -146,7 +150,7 @@ class Host:
         else:
             self.drop("ip_unknown_protocol")
 
-    def _receive_tcp(self, pkt: IPv4Packet, verify: bool = True) -> None:
+    def _receive_tcp(self, pkt: IPv4Packet, verify: bool = True, gso_size: int = 0) -> None:
         try:
             seg = decode_tcp(pkt.payload, pkt.src, pkt.dst, verify_checksum=verify)
         except DecodeError as e:
@@ -157,6 +161,7 @@ class Host:
             return
         self.counters["InSegs"] += 1
         seg.ip_ecn = pkt.tos & 0b11
+        seg.gso_size = gso_size
         key = (seg.dst_port, pkt.src, seg.src_port)
         conn = self.connections.get(key)
         now = self.clock()

@@ -37,10 +37,14 @@ class AckPolicy:
         n = rcv_wnd // (2 * max(self.rcv_mss, 1))
         self.quick = max(self.quick, min(max(n, 2), MAX_QUICKACKS))
 
-    def on_data(self, length: int, advmss: int, rcv_wnd: int, now: float) -> None:
-        """In-order data arrived (Linux tcp_event_data_recv + tcp_measure_rcv_mss)."""
-        if length >= self.rcv_mss:
-            self.rcv_mss = min(length, advmss)
+    def on_data(
+        self, length: int, advmss: int, rcv_wnd: int, now: float, gso_size: int = 0
+    ) -> None:
+        """In-order data arrived (Linux tcp_event_data_recv + tcp_measure_rcv_mss).  A
+        segment received with offload (``gso_size``) measures by its segment size."""
+        size = gso_size or length
+        if size >= self.rcv_mss:
+            self.rcv_mss = min(size, advmss)
         if not self.started:
             self.started = True
             self.enter_quickack(rcv_wnd)

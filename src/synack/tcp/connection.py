@@ -675,7 +675,7 @@ class Connection(Timers, AckInput):
         self._grow_window(advanced)
         # The window only matters for the first data (the quick-ACK grant).
         wnd = 0 if self.acks.started else self._rcv_window()
-        self.acks.on_data(advanced, self.config.mss, wnd, now)
+        self.acks.on_data(advanced, self.config.mss, wnd, now, seg.gso_size)
         if had_gap or self.acks.ack_now():
             self._ack_pending = True  # a gap filled, quick-ACK mode, or 2 full segments
         else:
