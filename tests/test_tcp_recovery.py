@@ -304,3 +304,18 @@ def test_prr_slow_start_bound_adds_a_segment_only_on_a_safe_ack():
         p.sent(mss)
     assert unsafe.sndcnt(2 * mss, 0) == 2 * mss  # max(prr_delivered - prr_out, delivered)
     assert safe.sndcnt(2 * mss, 0, True) == 3 * mss
+
+
+def test_reordering_degree_is_measured_like_linux():
+    """Linux tcp_check_sack_reordering (tcpi_reordering): segment 7 SACKed first, then
+    segment 3, which was sent before it and never retransmitted, arrives: reordering
+    reached 7 - 3 + 1 = 5 segments (packetdrill sack-shift-sacked-7-3-4-8-9-fack)."""
+    a, b = handshake(rtt=0.1)
+    _warm(a, b)
+    segs = _flight(a, 10, 2.0)
+    assert a.conn.info()["reordering"] == 3  # net.ipv4.tcp_reordering
+    (ack7,) = b.recv_segment(segs[6], 2.05)
+    a.recv_segment(ack7, 2.1)
+    (ack3,) = b.recv_segment(segs[2], 2.06)
+    a.recv_segment(ack3, 2.11)
+    assert a.conn.info()["reordering"] == 5

@@ -92,7 +92,7 @@ class AckInput(TCB):
 
         ts = seg.timestamps
         ecr = ts[1] if ts and self.agreement and self.agreement.timestamps else None
-        self.rack.update(newly, now, ecr)
+        self.rack.update(newly, now, ecr, mss)
         marked_before = self.board.marked_lost
         self._detect_loss(now, acked, any(s.retransmits for s in newly))
         new_loss = self.board.marked_lost != marked_before

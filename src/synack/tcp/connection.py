@@ -779,6 +779,10 @@ class Connection(Timers, AckInput):
             "bytes_in_flight": self._pipe(),
             "sacked": self.board.sacked_bytes,
             "lost": self.board.lost_bytes,
+            # Linux tcpi_retrans (retrans_out): segments retransmitted and not yet
+            # acknowledged, SACKed or found lost again.
+            "retrans_out": self.board.retrans_out(),
+            "reordering": self.rack.reordering,  # Linux tcpi_reordering, in segments
             "ca_state": self._ca_state(),
             "bytes_acked": self.stats["bytes_acked"],
             "bytes_received": self.stats["bytes_received"],

@@ -9,10 +9,12 @@ lost tail is repaired by fast recovery instead of an RTO (§7).
 from __future__ import annotations
 
 from synack.tcp.scoreboard import Scoreboard, SentSegment
-from synack.tcp.seq import seq_gt, seq_lt
+from synack.tcp.seq import seq_gt, seq_lt, seq_sub
 
 #: RFC 8985 §6.2 step 4 / Linux tp->reordering: the DupThresh used to zero reo_wnd.
 DUPTHRESH = 3
+#: Linux net.ipv4.tcp_max_reordering: the largest reordering degree remembered.
+MAX_REORDERING = 300
 #: Linux TCP_RTO_MIN added to the PTO when only one segment is out (worst-case delayed ACK).
 PTO_ONE_SEGMENT_EXTRA = 0.2
 #: Linux TCP_TIMEOUT_MIN (2 jiffies) added otherwise.
@@ -34,9 +36,16 @@ class Rack:
         self.reord = False  # RACK.reord: reordering has been seen
         self.reo_wnd_mult = 1
         self.valid = False
+        #: Linux tp->reordering: how far (in segments) reordering has been seen to
+        #: reach, starting from the DupThresh (tcpi_reordering).
+        self.reordering = DUPTHRESH
 
-    def update(self, delivered: list[SentSegment], now: float, ts_ecr: int | None) -> None:
+    def update(
+        self, delivered: list[SentSegment], now: float, ts_ecr: int | None, mss: int = 1
+    ) -> None:
         """Step 2 and 3: take the most recently sent delivered segment's time and RTT."""
+        prior_fack = self.fack
+        low: int | None = None
         for s in delivered:
             rtt = now - s.xmit_time
             if s.retransmits:
@@ -55,8 +64,17 @@ class Rack:
                 self.valid = True
             if self.fack is not None and seq_lt(s.end, self.fack) and not s.retransmits:
                 self.reord = True  # step 3: delivered out of order
+                below = prior_fack is not None and seq_lt(s.start, prior_fack)
+                if below and (low is None or seq_lt(s.start, low)):
+                    low = s.start
             if self.fack is None or seq_gt(s.end, self.fack):
                 self.fack = s.end
+        if low is not None and self.fack is not None:
+            # Linux tcp_check_sack_reordering: the degree is the distance from the
+            # lowest segment delivered out of order to the highest delivered, in MSS.
+            metric = seq_sub(self.fack, low)
+            if metric > self.reordering * mss:
+                self.reordering = min(-(-metric // max(mss, 1)), MAX_REORDERING)
 
     def reo_wnd(self, in_recovery: bool, board: Scoreboard, srtt: float | None, mss: int) -> float:
         """Step 4: the reordering window."""

@@ -187,6 +187,14 @@ class Scoreboard:
                 return s
         return None
 
+    def retrans_out(self) -> int:
+        """Segments retransmitted and still in the network (Linux retrans_out)."""
+        return sum(
+            1
+            for s in self.segments
+            if s.retransmits and not s.sacked and (not s.lost or s.retransmitted_since_lost)
+        )
+
     @property
     def any_sacked(self) -> bool:
         return self.sacked_bytes > 0
