@@ -79,3 +79,29 @@ def test_keepalive_answer_keeps_the_connection():
     assert a.conn.get_timer() == 10.1 + 10.0
     assert a.state is State.ESTABLISHED
     assert answer.flags == A and not answer.rst
+
+
+def test_an_ecn_echo_brings_cwnd_down_over_a_round_trip_with_prr():
+    """Linux tcp_enter_cwr (PRR in CWR state since 3.7): on the echo the sender enters
+    CWR; cwnd is in flight plus PRR's allowance, not ssthresh at once; when the window
+    outstanding at the echo is acknowledged, cwnd is ssthresh and CWR ends."""
+    a, b = handshake(ecn=1)
+    mss = a.conn.eff_mss
+    a.conn.send(b"e" * (10 * mss), 1.0)
+    segs = a.flush(1.0)
+    assert len(segs) == 10
+    segs[0].ip_ecn = 0b11  # CE
+    (ack,) = b.recv_segment(segs[0], 1.05)
+    assert ack.flags & ECE
+    a.recv_segment(ack, 1.1)
+    info = a.conn.info()
+    assert info["ca_state"] == "cwr"
+    ssthresh = int(info["ssthresh"])
+    assert ssthresh == 7 * mss  # CUBIC's beta 0.7 of 10 segments
+    # 9 segments in flight, over ssthresh: PRR lets out ceil(1 * 7 / 10) = 1 segment.
+    assert info["cwnd"] == 9 * mss + mss
+    for s in segs[1:]:
+        for x in b.recv_segment(s, 1.15):
+            a.recv_segment(x, 1.2)
+    assert a.conn.info()["ca_state"] == "open"
+    assert a.conn.info()["cwnd"] == ssthresh

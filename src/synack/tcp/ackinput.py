@@ -101,6 +101,8 @@ class AckInput(TCB):
             self._exit_recovery(now)  # RFC 6582 §3.2 step 3: a full acknowledgment
         if not self.in_recovery and self.board.lost_bytes > 0:
             self._enter_recovery(now, prior_pipe)
+        if int(seg.flags) & 0x40 and self.ecn_ok:  # ECE
+            self._on_ece(now)  # before PRR: the echoing ACK's deliveries count (Linux)
         if self.prr is not None:
             safe = bool(acked) and not new_loss
             pipe = self._pipe()
@@ -112,10 +114,12 @@ class AckInput(TCB):
             app_limited = not self._cwnd_limited()
             self.cc.on_ack(delivered_data, now, self.rto.srtt, prior_pipe, app_limited)
 
-        if int(seg.flags) & 0x40 and self.ecn_ok:  # ECE
-            self._on_ece(now)
         if self._ecn_reduced_until is not None and seq_ge(self.snd_una, self._ecn_reduced_until):
+            # The reduction's round is over (Linux tcp_end_cwnd_reduction): cwnd = ssthresh.
             self._ecn_reduced_until = None
+            if self.prr is not None and not self.in_recovery and self.cc is not None:
+                self.prr = None
+                self.cc.on_recovery_end(now)
 
         if acked:
             # RFC 6298 §5.2/§5.3: stop the timer when all is acked, else restart it.
@@ -163,6 +167,8 @@ class AckInput(TCB):
     def _enter_recovery(self, now: float, prior_pipe: int) -> None:
         """Fast recovery begins (RFC 6675 §5 step 4, RFC 6582 §3.2, RFC 6937)."""
         assert self.cc is not None
+        if self._cwr_to_recovery():
+            return
         flight = seq_sub(self.snd_max, self.snd_una)
         prior_cwnd = self.cc.cwnd
         self.cc.on_congestion_event(now, self._reduction_base(flight))
@@ -192,9 +198,14 @@ class AckInput(TCB):
         """RFC 3168 §6.1.2: reduce cwnd once per window of data, then say so with CWR."""
         if self.cc is None or self._ecn_reduced_until is not None or self.in_recovery:
             return
+        prior_cwnd = self.cc.cwnd
         self.cc.on_congestion_event(now, self._reduction_base(seq_sub(self.snd_max, self.snd_una)))
         self._whole_segments()
-        self.cc.on_recovery_end(now)  # cwnd = ssthresh at once (RFC 3168 §6.1.2)
+        # Linux tcp_enter_cwr (since 3.7, "use PRR to reduce cwin in CWR state"): cwnd
+        # comes down to ssthresh over the next round trip, paced by PRR (RFC 6937), not
+        # at once; the reduction ends when this window is acknowledged.
+        self.prr = PRR(self.cc.ssthresh, max(prior_cwnd, 1), self.eff_mss)
+        self._prr_allowance = 0
         self._ecn_reduced_until = self.snd_max
         self._cwr_pending = True
         self._count("TCPECNReductions")

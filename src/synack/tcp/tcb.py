@@ -372,6 +372,17 @@ class TCB:
         self._count("OutSegs")
         self._out.append(TCPSegment(self.local[1], self.remote[1], seq, 0, R, 0, options=()))
 
+    def _cwr_to_recovery(self) -> bool:
+        """A loss found while cwnd is coming down for an ECN echo (CWR): recovery goes on
+        with that reduction, not a second one (Linux tcp_enter_recovery: "if
+        (!tcp_in_cwnd_reduction(sk))"); it lasts to the CWR round's end (high_seq)."""
+        if self.prr is None or self._ecn_reduced_until is None:
+            return False
+        self.recovery_point = self._ecn_reduced_until
+        self._ecn_reduced_until = None
+        self._count("TCPRecoveries")
+        return True
+
     def _send_active_rst(self, now: float) -> None:
         """Reset a synchronized connection from our side (abort, close with unread data,
         keepalive timeout) as Linux's tcp_send_active_reset does: <SEQ=SND.NXT>

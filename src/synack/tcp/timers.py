@@ -103,6 +103,7 @@ class Timers(Output):
         if self.cc is not None:
             self.cc.on_rto(now, seq_sub(self.snd_max, self.snd_una))
         self.prr = None
+        self._ecn_reduced_until = None  # an ECN reduction in progress ends in Loss too
         self.recovery_point = self.snd_max  # RFC 6582 §3.2 step 4: avoid a false fast retransmit
         self._rto_recovery = True
         self._tlp_deadline = None
@@ -122,7 +123,7 @@ class Timers(Output):
         reo = self.rack.reo_wnd(self.in_recovery, self.board, self.rto.srtt, self.eff_mss)
         lost, timeout = self.rack.detect_loss(self.board, now, reo)
         self._reorder_deadline = None if timeout is None else now + timeout
-        if lost and not self.in_recovery and self.cc is not None:
+        if lost and not self.in_recovery and self.cc is not None and not self._cwr_to_recovery():
             prior_cwnd = self.cc.cwnd
             self.cc.on_congestion_event(
                 now, self._reduction_base(seq_sub(self.snd_max, self.snd_una))
