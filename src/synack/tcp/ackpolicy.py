@@ -22,6 +22,18 @@ DELACK_MAX = 0.2
 
 
 class AckPolicy:
+    # Slots: thousands of connections (TIME_WAIT) each keep one; no per-object dict.
+    __slots__ = (
+        "deadline",
+        "last_rcv",
+        "pingpong",
+        "quick",
+        "rcv_mss",
+        "started",
+        "timeout",
+        "unacked",
+    )
+
     def __init__(self, delack_timeout: float = DELACK_TIMEOUT) -> None:
         self.timeout = delack_timeout
         self.quick = 0

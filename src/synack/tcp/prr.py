@@ -8,6 +8,9 @@ from __future__ import annotations
 
 
 class PRR:
+    # Slots: thousands of connections (TIME_WAIT) each keep one; no per-object dict.
+    __slots__ = ("delivered", "mss", "out", "recover_fs", "ssthresh")
+
     def __init__(self, ssthresh: int, recover_fs: int, mss: int) -> None:
         self.ssthresh = ssthresh
         self.recover_fs = max(recover_fs, 1)  # RecoverFS = pipe at the start of recovery

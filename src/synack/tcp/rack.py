@@ -27,6 +27,19 @@ def _sent_after(t1: float, end1: int, t2: float, end2: int) -> bool:
 
 
 class Rack:
+    # Slots: thousands of connections (TIME_WAIT) each keep one; no per-object dict.
+    __slots__ = (
+        "end_seq",
+        "fack",
+        "min_rtt",
+        "reo_wnd_mult",
+        "reord",
+        "reordering",
+        "rtt",
+        "valid",
+        "xmit_ts",
+    )
+
     def __init__(self) -> None:
         self.xmit_ts = 0.0  # RACK.xmit_ts
         self.end_seq = 0  # RACK.end_seq

@@ -18,6 +18,20 @@ MAX_SACK_BLOCKS_WITH_TS = 3
 
 
 class ReceiveBuffer:
+    # Slots: thousands of connections (TIME_WAIT) each keep one; no per-object dict.
+    __slots__ = (
+        "_chunks",
+        "_dsack",
+        "_len",
+        "_ooo",
+        "_ooo_bytes",
+        "_recent",
+        "capacity",
+        "delivered",
+        "dsack",
+        "ooo_fin",
+    )
+
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         # In-order bytes as the chunks that arrived (segment payloads), so that reading

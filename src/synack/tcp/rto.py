@@ -10,6 +10,9 @@ G = 0.001  # clock granularity: synack's TSval ticks in milliseconds
 
 class RTOEstimator:
     """SRTT, RTTVAR and RTO per RFC 6298 §2, plus exponential backoff (§5.5)."""
+    # Slots: thousands of connections (TIME_WAIT) each keep one; no per-object dict.
+    __slots__ = ("_rto", "backoff", "initial", "maximum", "minimum", "rttvar", "srtt")
+
 
     def __init__(self, initial: float = 1.0, minimum: float = 0.2, maximum: float = 120.0):
         self.initial = initial

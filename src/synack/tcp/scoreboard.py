@@ -38,6 +38,9 @@ class SentSegment:
 
 
 class Scoreboard:
+    # Slots: thousands of connections (TIME_WAIT) each keep one; no per-object dict.
+    __slots__ = ("_pipe", "highest_sacked", "lost_bytes", "marked_lost", "sacked_bytes", "segments")
+
     def __init__(self) -> None:
         self.segments: list[SentSegment] = []
         self.sacked_bytes = 0

@@ -26,6 +26,9 @@ CHUNK = 1 << 16
 
 
 class SendBuffer:
+    # Slots: thousands of connections (TIME_WAIT) each keep one; no per-object dict.
+    __slots__ = ("_chunks", "_first", "_hi", "_lo", "_starts", "base", "capacity")
+
     def __init__(self, capacity: int, base: int = 0) -> None:
         self.capacity = capacity
         self.base = base
