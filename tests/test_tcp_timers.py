@@ -81,3 +81,40 @@ def test_data_retransmissions_give_up_with_etimedout():
     while a.state is State.ESTABLISHED:
         a.timer(a.conn.get_timer())
     assert a.errors() == [errno.ETIMEDOUT]
+
+
+def test_linux_rto_keeps_rto_min_inside_the_formula():
+    """Linux tcp_rtt_estimator: RTO = SRTT + max(rto_min, ~4 mdev), the variance term
+    decaying once per round trip; the first sample gives 3 x RTT for long RTTs.  On a
+    steady 100 ms path RFC 6298 settles near 200 ms, Linux at 300 ms (packetdrill
+    cubic-rto-ss-ca-cwnd-bump, slow-start-after-win-update)."""
+    linux, rfc = RTOEstimator(), RTOEstimator(linux=False)
+    linux.sample(0.1, 1, 1001)
+    assert linux.rto == pytest.approx(0.3)
+    una = 1
+    for i in range(40):
+        una += 1000
+        linux.sample(0.1, una, una + 1000)
+        rfc.sample(0.1)
+    assert linux.rto == pytest.approx(0.3, abs=0.002)  # 100 ms + the 200 ms floor term
+    assert rfc.rto == pytest.approx(0.2, abs=0.002)
+    long = RTOEstimator()
+    long.sample(0.5, 1, 1001)
+    assert long.rto == pytest.approx(1.5)  # "make sure rto = 3*rtt"
+
+
+def test_an_rto_cuts_ssthresh_from_cwnd_not_from_the_flight():
+    """Linux tcp_enter_loss: the algorithm's ssthresh from cwnd (CUBIC: 0.7 x 10), even
+    when only one segment was in flight."""
+    a, b = handshake(rtt=0.1)
+    a.conn.send(b"x" * 100, 1.0)
+    (first,) = a.flush(1.0)
+    for ack in b.recv_ack(first, 1.05):
+        a.recv_segment(ack, 1.1)
+    a.conn.send(b"y" * 100, 1.2)
+    a.flush(1.2)
+    mss = a.conn.eff_mss
+    while a.conn.counters.get("TCPTimeouts", 0) == 0:
+        a.timer(a.conn.get_timer())
+    assert a.conn.ssthresh == 7 * mss
+    assert a.conn.cwnd == mss

@@ -227,7 +227,7 @@ class AckInput(TCB):
             self._timed = None
 
     def _rtt_measured(self, rtt: float, now: float) -> None:
-        self.rto.sample(rtt)
+        self.rto.sample(rtt, self.snd_una, self.snd_nxt)
         if self.cc is not None:
             self.cc.on_rtt_sample(rtt, now)  # HyStart++ (RFC 9406)
 

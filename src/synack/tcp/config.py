@@ -43,6 +43,9 @@ class TCPConfig:
     rto_initial: float = 1.0  # RFC 6298 §2.1; Linux TCP_TIMEOUT_INIT
     rto_min: float = 0.2  # Linux TCP_RTO_MIN (RFC 6298 §2.4 says 1 s; Linux uses 200 ms)
     rto_max: float = 120.0  # Linux TCP_RTO_MAX; RFC 6298 §2.5 allows a maximum >= 60 s
+    #: Linux's RTO estimator (tcp_rtt_estimator: SRTT + max(rto_min, ~4 mdev), the
+    #: variance decaying once per round trip); False: RFC 6298 §2 with rto_min as floor.
+    rto_linux: bool = True
     syn_retries: int = 6  # Linux net.ipv4.tcp_syn_retries: SYN sent 1 + 6 times
     synack_retries: int = 5  # Linux net.ipv4.tcp_synack_retries
     retries2: int = 15  # Linux net.ipv4.tcp_retries2 (RFC 9293 §3.8.3 R2), counted in RTOs

@@ -98,7 +98,12 @@ class TCB:
         )
         self._rcvq_copied = 0  # bytes read since _rcvq_time (autotuning)
         self._rcvq_time: float | None = None
-        self.rto = RTOEstimator(self.config.rto_initial, self.config.rto_min, self.config.rto_max)
+        self.rto = RTOEstimator(
+            self.config.rto_initial,
+            self.config.rto_min,
+            self.config.rto_max,
+            linux=self.config.rto_linux,
+        )
         self.cc: CongestionControl | None = None
         self.board = Scoreboard()
         self.rack = Rack()

@@ -98,10 +98,13 @@ class Timers(Output):
         self.retransmits += 1
         self._count("TCPTimeouts")
         # RFC 6675 §5.1 / RFC 8985 §6.3: after an RTO every unSACKed segment is lost;
-        # RFC 5681 §3.1: ssthresh per equation 4 and a loss window of one segment.
+        # RFC 5681 §3.1: a loss window of one segment.  ssthresh is cut from cwnd, as
+        # for fast recovery (Linux tcp_enter_loss calls the algorithm's ssthresh, which
+        # uses cwnd), rather than from FlightSize (equation 4): an application-limited
+        # flight of one segment would otherwise leave ssthresh at 2 segments.
         self.board.mark_all_lost()
         if self.cc is not None:
-            self.cc.on_rto(now, seq_sub(self.snd_max, self.snd_una))
+            self.cc.on_rto(now, self._reduction_base(seq_sub(self.snd_max, self.snd_una)))
         self.prr = None
         self._ecn_reduced_until = None  # an ECN reduction in progress ends in Loss too
         self.recovery_point = self.snd_max  # RFC 6582 §3.2 step 4: avoid a false fast retransmit
