@@ -92,7 +92,7 @@ def test_linux_rto_keeps_rto_min_inside_the_formula():
     linux.sample(0.1, 1, 1001)
     assert linux.rto == pytest.approx(0.3)
     una = 1
-    for i in range(40):
+    for _ in range(40):
         una += 1000
         linux.sample(0.1, una, una + 1000)
         rfc.sample(0.1)
