@@ -21,9 +21,7 @@ from synack.wire.tcp import TCPSegment
 
 
 class AckInput(TCB):
-    _prr_allowance: int
-    _prr_cwnd = 0
-    _round_end: int | None = None
+    __slots__ = ()
 
     def _cwnd_limited(self) -> bool:
         raise NotImplementedError  # provided by Output

@@ -59,6 +59,8 @@ _FIN, _SYN, _RST, _ACK, _CWR = (int(f) for f in (Flags.FIN, Flags.SYN, Flags.RST
 class Connection(Timers, AckInput):
     """A TCP connection: all eleven states, driven by segments, user calls and timers."""
 
+    __slots__ = ()
+
     # ------------------------------------------------------------------------------
     # User calls (RFC 9293 §3.10.1 - §3.10.6)
     # ------------------------------------------------------------------------------
@@ -128,7 +130,6 @@ class Connection(Timers, AckInput):
         self._passive = True
         self.listener_child = True
 
-    _ecn_requested = False
 
     def _send_syn(self, now: float, retrans: bool = False) -> None:
         opts = syn_options(self.config, self._ts_now(now))

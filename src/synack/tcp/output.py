@@ -23,6 +23,8 @@ SENDING = frozenset(
 
 
 class Output(TCB):
+    __slots__ = ()
+
     def segments_to_send(self, now: float) -> list[TCPSegment]:
         """Segments to transmit now: control segments already made, then retransmissions,
         new data and the FIN as the windows allow, then a pure ACK if one is owed."""
@@ -43,12 +45,9 @@ class Output(TCB):
             return self._prr_allowance
         return self.cwnd - self._pipe()
 
-    _prr_allowance = 0
-    _idle_reported: float | None = None
-    _cwnd_usage_seq: int | None = None
-    _max_packets_out = 0
-    _is_cwnd_limited = False  # the pause already reported to on_idle
-    _snd_sml: int | None = None  # end of the last small segment sent (Minshall/Linux)
+    # (_prr_allowance, _idle_reported, _cwnd_usage_seq, _max_packets_out,
+    # _is_cwnd_limited and _snd_sml, the end of the last small segment sent for
+    # Minshall's rule, are set up in TCB.__init__.)
 
     def _spend(self, n: int) -> None:
         if self.prr is not None:

@@ -38,6 +38,91 @@ CE = 0b11
 class TCB:
     """State of one connection.  See :mod:`synack.tcp.connection` for how it is driven."""
 
+    # Slots, not a __dict__: a connection in TIME_WAIT keeps this object for 60 s, and a
+    # busy server keeps tens of thousands of them.  Every attribute of the connection
+    # classes (this one and its mixins) is listed here.
+    __slots__ = (
+        "_ack_pending",
+        "_cwnd_usage_seq",
+        "_cwr_pending",
+        "_ece_pending",
+        "_ecn_reduced_until",
+        "_ecn_requested",
+        "_events",
+        "_fin_queued",
+        "_fin_seq",
+        "_forced_iss",
+        "_fw2_deadline",
+        "_idle_reported",
+        "_is_cwnd_limited",
+        "_keepalive_deadline",
+        "_keepalive_probes",
+        "_last_ack_sent",
+        "_last_challenge",
+        "_last_rcv",
+        "_last_send",
+        "_max_packets_out",
+        "_orphan",
+        "_out",
+        "_passive",
+        "_peer_fin",
+        "_peer_offer",
+        "_persist_deadline",
+        "_prr_allowance",
+        "_prr_cwnd",
+        "_rcv_adv",
+        "_rcv_ssthresh",
+        "_rcvq_copied",
+        "_rcvq_time",
+        "_read_closed",
+        "_reorder_deadline",
+        "_round_end",
+        "_rto_deadline",
+        "_rto_recovery",
+        "_secret",
+        "_snd_sml",
+        "_syn_retries",
+        "_timed",
+        "_tlp_deadline",
+        "_tlp_high",
+        "_ts_offset",
+        "_tw_deadline",
+        "acks",
+        "agreement",
+        "board",
+        "cc",
+        "config",
+        "counters",
+        "dupacks",
+        "ecn_ok",
+        "error",
+        "irs",
+        "iss",
+        "listener_child",
+        "local",
+        "max_snd_wnd",
+        "name",
+        "prr",
+        "rack",
+        "rcv_nxt",
+        "rcvbuf",
+        "recovery_point",
+        "remote",
+        "retransmits",
+        "rto",
+        "snd_max",
+        "snd_nxt",
+        "snd_una",
+        "snd_wl1",
+        "snd_wl2",
+        "snd_wnd",
+        "sndbuf",
+        "state",
+        "stats",
+        "total_retrans",
+        "ts_recent",
+    )
+
     def __init__(
         self,
         local: Address,
@@ -47,6 +132,16 @@ class TCB:
         counters: Counters | None = None,
         name: str = "",
     ) -> None:
+        # Defaults of the sending and ACK-processing mixins (class attributes before).
+        self._prr_allowance = 0
+        self._prr_cwnd = 0
+        self._idle_reported: float | None = None
+        self._cwnd_usage_seq: int | None = None
+        self._max_packets_out = 0
+        self._is_cwnd_limited = False
+        self._snd_sml: int | None = None
+        self._round_end: int | None = None
+        self._ecn_requested = False
         self.config = config or TCPConfig()
         self.local = local
         self.remote: Address | None = None

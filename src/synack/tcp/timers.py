@@ -14,6 +14,8 @@ from synack.tcp.tcb import A
 
 
 class Timers(Output):
+    __slots__ = ()
+
     def get_timer(self) -> float | None:
         """The earliest deadline of any running timer, or None."""
         best: float | None = None
