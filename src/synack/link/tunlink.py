@@ -19,6 +19,11 @@ simulated link: ``send`` when a packet enters the link (synack's packets when th
 transmits them, the kernel's when they are read from the device), then ``drop`` with
 the reason or ``deliver`` when it leaves.  Recording ``send`` events therefore gives the
 packets as the two stacks emitted them, which is what a pcap of "synack's side" shows.
+
+On a device opened with offload (:mod:`synack.link.vnet`) packets of several segments
+cross whole in both directions, as on a Linux host with TSO and GRO, and observers see
+them whole (as tcpdump does there); with an impairment configured they are cut into
+wire packets first (:mod:`synack.wire.gso`), so that loss and reordering act per packet.
 """
 
 from __future__ import annotations
