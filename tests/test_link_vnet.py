@@ -109,3 +109,9 @@ def test_bad_frames_raise_decode_errors(frame: bytes, reason: str) -> None:
     with pytest.raises(DecodeError) as info:
         vnet.unwrap(frame)
     assert info.value.reason == reason
+
+
+def test_a_frame_that_is_not_ipv4_is_passed_on_for_the_link_to_count() -> None:
+    ipv6 = bytes([0x60]) + bytes(39)
+    frame = vnet.HEADER.pack(vnet.F_NEEDS_CSUM, vnet.GSO_NONE, 0, 0, 40, 16) + ipv6
+    assert vnet.unwrap(frame) == (ipv6, 0, False)

@@ -84,8 +84,8 @@ def unwrap(frame: bytes) -> tuple[bytes, int, bool]:
     if kind not in (GSO_NONE, GSO_TCPV4):
         raise DecodeError("vnet_gso_unsupported", f"gso_type {gso_type}")
     gso = gso_size if kind == GSO_TCPV4 else 0
-    if not flags & F_NEEDS_CSUM:
-        return frame[HEADER_LEN:], gso, False
+    if not flags & F_NEEDS_CSUM or frame[HEADER_LEN] >> 4 != 4:
+        return frame[HEADER_LEN:], gso, False  # (not IPv4: the link counts and drops it)
     view = memoryview(frame)[HEADER_LEN:]
     at = start + offset
     if start < 20 or at + 2 > len(view):
