@@ -34,6 +34,7 @@ import errno as errnos
 from synack.tcp import events as ev
 from synack.tcp.ackinput import AckInput
 from synack.tcp.handshake import Offer, agree, syn_options
+from synack.tcp.introspect import Introspection
 from synack.tcp.isn import rfc6528_isn, ts_offset
 from synack.tcp.seq import (
     MASK,
@@ -56,7 +57,7 @@ __all__ = ["TCB", "Address", "Connection"]
 _FIN, _SYN, _RST, _ACK, _CWR = (int(f) for f in (Flags.FIN, Flags.SYN, Flags.RST, A, Flags.CWR))
 
 
-class Connection(Timers, AckInput):
+class Connection(Timers, AckInput, Introspection):
     """A TCP connection: all eleven states, driven by segments, user calls and timers."""
 
     __slots__ = ()
@@ -724,78 +725,3 @@ class Connection(Timers, AckInput):
         self._rto_deadline = None
         self._fw2_deadline = None
         self._tw_deadline = now + self.config.time_wait
-
-    # ------------------------------------------------------------------------------
-    # Introspection
-    # ------------------------------------------------------------------------------
-
-    def _ca_state(self) -> str:
-        """Linux's congestion-avoidance state names (tcpi_ca_state)."""
-        if self.in_recovery:
-            return "loss" if self._rto_recovery else "recovery"
-        if self._ecn_reduced_until is not None:
-            return "cwr"
-        if self.board.sacked_bytes or self.dupacks:
-            return "disorder"
-        return "open"
-
-    def timer_description(self, now: float) -> str:
-        """The timer column of ``ss -tan -o``: ``timer:(name,remaining,retries)``."""
-        for name, d in (
-            ("timewait", self._tw_deadline),
-            ("on", self._rto_deadline),
-            ("on", self._tlp_deadline),
-            ("persist", self._persist_deadline),
-            ("keepalive", self._keepalive_deadline),
-            ("delack", self.acks.deadline),
-            ("timewait", self._fw2_deadline),
-        ):
-            if d is not None:
-                return f"timer:({name},{max(d - now, 0.0):.3f}s,{self.retransmits})"
-        return ""
-
-    def info(self) -> dict[str, object]:
-        """A TCP_INFO-like snapshot."""
-        return {
-            "state": self.state.value,
-            "rto": self.rto.rto,
-            "srtt": self.rto.srtt,
-            "rttvar": self.rto.rttvar,
-            "snd_mss": self.eff_mss,
-            # During fast recovery Linux sets snd_cwnd to what PRR lets out (in flight
-            # plus sndcnt, tcp_cwnd_reduction); synack keeps the algorithm's cwnd apart
-            # and reports the same figure.
-            "cwnd": self._prr_cwnd if self.prr is not None else self.cwnd,
-            "ssthresh": self.ssthresh,
-            "snd_una": self.snd_una,
-            "snd_nxt": self.snd_nxt,
-            "rcv_nxt": self.rcv_nxt,
-            "snd_wnd": self.snd_wnd,
-            "rcv_wnd": self._rcv_window(),
-            "snd_wscale": self.agreement.snd_wscale if self.agreement else 0,
-            "rcv_wscale": self.agreement.rcv_wscale if self.agreement else 0,
-            "retransmits": self.retransmits,
-            "total_retrans": self.total_retrans,
-            "unacked": seq_sub(self.snd_max, self.snd_una),
-            "bytes_in_flight": self._pipe(),
-            "sacked": self.board.sacked_bytes,
-            "lost": self.board.lost_bytes,
-            # Linux tcpi_retrans (retrans_out): segments retransmitted and not yet
-            # acknowledged, SACKed or found lost again.
-            "retrans_out": self.board.retrans_out(),
-            "reordering": self.rack.reordering,  # Linux tcpi_reordering, in segments
-            "ca_state": self._ca_state(),
-            "bytes_acked": self.stats["bytes_acked"],
-            "bytes_received": self.stats["bytes_received"],
-            "segs_in": self.stats["segs_in"],
-            "segs_out": self.stats["segs_out"],
-            "data_segs_in": self.stats["data_segs_in"],
-            "data_segs_out": self.stats["data_segs_out"],
-            "delivered": self.stats["delivered"],
-            "rcv_mss": self.acks.rcv_mss,
-            "congestion": self.config.congestion,
-            "ecn": self.ecn_ok,
-            "rcv_space": self.rcvbuf.free,
-            "send_queue": len(self.sndbuf),  # written, not yet acknowledged (ss Send-Q)
-            "ooo_bytes": self.rcvbuf.ooo_bytes,
-        }
