@@ -129,14 +129,7 @@ class TunDevice:
 
     def write(self, packet: bytes) -> bool:
         """Inject one packet into the kernel.  False (and counted) if it refused it."""
-        try:
-            os.write(self._fd, packet)
-        except OSError:
-            # EINVAL for a malformed packet, EIO when the interface is down, ENOBUFS...
-            self.write_errors += 1
-            return False
-        self.packets_out += 1
-        return True
+        return self.write_parts([packet])
 
     def write_parts(self, parts: list[bytes | memoryview]) -> bool:
         """Inject one packet given in pieces (a virtio-net header and the packet): one
@@ -144,6 +137,7 @@ class TunDevice:
         try:
             os.writev(self._fd, parts)
         except OSError:
+            # EINVAL for a malformed packet, EIO when the interface is down, ENOBUFS...
             self.write_errors += 1
             return False
         self.packets_out += 1

@@ -90,18 +90,22 @@ def unwrap(frame: bytes) -> tuple[bytes, int, bool]:
     at = start + offset
     if start < 20 or at + 2 > len(view):
         raise DecodeError("vnet_bad_csum_offsets", f"start {start} offset {offset}")
-    total = int.from_bytes(view[2:4], "big")
-    expected = ones_complement_sum(view[12:20], view[9] + total - start)
     partial = int.from_bytes(view[at : at + 2], "big")
+    expected = _pseudo_sum(view, start)
     if partial != expected and not (partial == 0 and expected == 0xFFFF):
-        raise DecodeError("vnet_bad_pseudo_header", f"partial sum {bytes(view[at:at + 2]).hex()}")
-    csum = internet_checksum(view[start:])
-    if csum == 0 and view[9] == _PROTO_UDP:
-        csum = 0xFFFF  # RFC 768: a computed zero is sent as all ones
-    return b"".join((view[:at], csum.to_bytes(2, "big"), view[at + 2 :])), gso, True
+        raise DecodeError("vnet_bad_pseudo_header", f"partial sum {partial:#06x}")
+    return complete_checksum(view, start, offset), gso, True
 
 
-def complete_checksum(packet: bytes, start: int, offset: int) -> bytes:
+def _pseudo_sum(packet: bytes | memoryview, start: int) -> int:
+    """The folded pseudo-header sum (RFC 9293 §3.1, RFC 768) of the transport segment at
+    ``start``, over the whole of it: what a checksum-offloading stack leaves in the
+    checksum field."""
+    total = int.from_bytes(packet[2:4], "big")
+    return ones_complement_sum(packet[12:20], packet[9] + total - start)
+
+
+def complete_checksum(packet: bytes | memoryview, start: int, offset: int) -> bytes:
     """Finish a partial checksum (RFC 1071 sum from ``start`` to the end, the field
     at ``start + offset`` holding the pseudo-header sum), as a NIC does on transmit."""
     at = start + offset
@@ -128,8 +132,7 @@ def wrap(packet: bytes, gso_size: int = 0) -> list[bytes | memoryview]:
     ihl = (packet[0] & 0x0F) << 2
     doff = (packet[ihl + 12] >> 4) << 2
     gso_type = GSO_TCPV4 | (GSO_ECN if packet[ihl + 13] & 0x80 else 0)
-    total = int.from_bytes(packet[2:4], "big")
-    pseudo = ones_complement_sum(packet[12:20], 6 + total - ihl)
+    pseudo = _pseudo_sum(packet, ihl)
     at = ihl + 16
     header = HEADER.pack(F_NEEDS_CSUM, gso_type, ihl + doff, gso_size, ihl, 16)
     return [header, packet[:at], pseudo.to_bytes(2, "big"), memoryview(packet)[at + 2 :]]

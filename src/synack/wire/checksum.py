@@ -69,17 +69,18 @@ def ones_complement_sum(data: BytesLike, initial: int = 0) -> int:
     """
     n = len(data)
     if _np is not None and n >= NUMPY_THRESHOLD:
-        return _numpy_sum(data, n, initial)
-    if n & 1:
-        data = bytes(data) + b"\x00"  # RFC 1071 §4.1: pad the odd octet with zero
-    total = int.from_bytes(data, "big")
-    s = total % _MASK16
-    if s == 0 and total:
-        s = _MASK16  # the non-zero representation of zero, as end-around carry yields
-    s += initial
-    while s >> 16:
-        s = (s & _MASK16) + (s >> 16)
-    return s
+        le = int(_np.frombuffer(data, dtype="<u4", count=n >> 2).sum(dtype=_np.uint64))
+        # The body as big-endian 16-bit words: byte-swap the little-endian sum (x256);
+        # the tail (0-3 octets, at an even offset) as one big-endian 32-bit word.
+        tail = bytes(data[n & ~3 :])
+        total = (le % _MASK16) * 256 + int.from_bytes(tail + bytes(4 - len(tail)), "big")
+        nonzero = bool(le) or any(tail)
+    else:
+        if n & 1:
+            data = bytes(data) + b"\x00"  # RFC 1071 §4.1: pad the odd octet with zero
+        total = int.from_bytes(data, "big")
+        nonzero = bool(total)
+    return _fold(total, nonzero, initial)
 
 
 def pure_ones_complement_sum(data: BytesLike, initial: int = 0) -> int:
@@ -87,26 +88,14 @@ def pure_ones_complement_sum(data: BytesLike, initial: int = 0) -> int:
     if len(data) & 1:
         data = bytes(data) + b"\x00"
     total = int.from_bytes(data, "big")
-    s = total % _MASK16
-    if s == 0 and total:
-        s = _MASK16
-    s += initial
-    while s >> 16:
-        s = (s & _MASK16) + (s >> 16)
-    return s
+    return _fold(total, bool(total), initial)
 
 
-def _numpy_sum(data: BytesLike, n: int, initial: int) -> int:
-    words = n >> 2
-    le = int(_np.frombuffer(data, dtype="<u4", count=words).sum(dtype=_np.uint64))
-    tail = bytes(data[words << 2 :])
-    # The body as big-endian 16-bit words: byte-swap the little-endian sum (x256).
-    total = (le % _MASK16) * 256
-    if tail:
-        total += int.from_bytes(tail + b"\x00" * (4 - len(tail)), "big")
+def _fold(total: int, nonzero: bool, initial: int) -> int:
+    """``total`` (congruent to the data's sum modulo 0xFFFF) plus ``initial``, folded."""
     s = total % _MASK16
-    if s == 0 and (le or any(tail)):
-        s = _MASK16  # as in the pure path: a non-zero buffer never sums to +0
+    if s == 0 and nonzero:
+        s = _MASK16  # the non-zero representation of zero, as end-around carry yields
     s += initial
     while s >> 16:
         s = (s & _MASK16) + (s >> 16)

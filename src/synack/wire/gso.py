@@ -57,11 +57,7 @@ def segment_tcp_packet(packet: bytes, gso_size: int) -> list[bytes]:
     ip_opts = packet[20:ihl]
     sport, dport, seq, ack, off_flags, window, _, urgent = _TCP_HEADER.unpack_from(packet, ihl)
     tcp_opts = packet[ihl + 20 : start]
-    addr_sum = (
-        ((src[0] << 8) | src[1]) + ((src[2] << 8) | src[3])
-        + ((dst[0] << 8) | dst[1]) + ((dst[2] << 8) | dst[3])
-        + 6
-    )  # the pseudo-header without its length (RFC 9293 §3.1)
+    addr_sum = ones_complement_sum(src + dst, 6)  # pseudo-header less its length (§3.1)
     out: list[bytes] = []
     view = memoryview(packet)
     for i, off in enumerate(range(0, payload_len, gso_size)):
