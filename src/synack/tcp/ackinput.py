@@ -42,8 +42,9 @@ class AckInput(TCB):
             if seq_lt(self.snd_nxt, ack):
                 self.snd_nxt = ack
             self.sndbuf.acknowledge(ack)
-            delivered += self.board.acknowledge(ack)
-            self._rtt_sample(seg, ack, now)
+            cumulative = self.board.acknowledge(ack)
+            delivered += cumulative
+            sampled = self._ack_timing(cumulative, now)
             self.retransmits = 0
             prior_dupacks = self.dupacks
             self.dupacks = 0
@@ -53,9 +54,15 @@ class AckInput(TCB):
                 self._round_end = self.snd_nxt
             if self._tlp_high is not None and seq_ge(ack, self._tlp_high):
                 self._tlp_high = None  # RFC 8985 §7.4: the probe's episode is over
+        else:
+            sampled = False
         if self.sack_ok and seg.sack_blocks:
             newly_sacked = self.board.apply_sack(seg.sack_blocks, self.snd_una)
             delivered += newly_sacked
+            if not sampled:
+                sampled = self._ack_timing(newly_sacked, now, sack=True)
+        if not sampled and acked:
+            self._ts_rtt_sample(seg, now)  # RFC 7323 §4.1 (Linux: only when timing has none)
         # RFC 6937 DeliveredData, counted in segments as Linux counts packets
         # (newly_acked_sacked): a small segment delivered counts as one MSS, so that cwnd
         # and PRR behave per packet like the kernel's.
@@ -210,24 +217,58 @@ class AckInput(TCB):
 
     # --- RTT, window ---------------------------------------------------------------------
 
-    def _rtt_sample(self, seg: TCPSegment, ack: int, now: float) -> None:
+    def _ack_timing(self, segments: list[SentSegment], now: float, sack: bool = False) -> bool:
+        """An RTT sample from when the segments this ACK newly covers were sent, as Linux
+        takes one on every ACK (tcp_clean_rtx_queue, tcp_sacktag_one,
+        tcp_ack_update_rtt: "Prefer RTT measured from ACK's timing to TS-ECR").
+
+        Karn's rule (RFC 6298 §3): a cumulative ACK that covers a retransmitted segment
+        gives no sample; among newly SACKed segments (``sack``) the retransmitted ones
+        are skipped.  Segments SACKed before were timed then.  The RTO takes the
+        oldest segment's time (Linux seq_rtt), the congestion control the newest's
+        (ca_rtt).  False when there is no sample."""
+        oldest: float | None = None
+        newest = 0.0
+        for s in segments:
+            if s.retransmits:
+                if sack:
+                    continue
+                return False
+            if s.sacked and not sack:
+                continue
+            if oldest is None:
+                oldest = s.xmit_time
+            newest = s.xmit_time
+        if oldest is None:
+            return False
+        self._rtt_measured(now - oldest, now, now - newest)
+        return True
+
+    def _ts_rtt_sample(self, seg: TCPSegment, now: float) -> None:
+        """RFC 7323 §4.1: the RTT from the echoed timestamp of an ACK that advances
+        SND.UNA, in the timestamp clock's 1 ms units (Linux counts 0 as 1 ms)."""
         ts = seg.timestamps
         if ts is not None and self.agreement and self.agreement.timestamps and ts[1]:
-            # RFC 7323 §4.1: RTT from the echoed timestamp.
             rtt_ms = (self._ts_now(now) - ts[1]) & MASK
             if rtt_ms < 1 << 31:
-                self._rtt_measured(rtt_ms / 1000.0, now)
-            self._timed = None
-            return
-        if self._timed is not None and seq_ge(ack, self._timed[0]):
-            # Karn: only segments sent once are timed (cleared on retransmission).
-            self._rtt_measured(now - self._timed[1], now)
-            self._timed = None
+                self._rtt_measured(max(rtt_ms, 1) / 1000.0, now)
 
-    def _rtt_measured(self, rtt: float, now: float) -> None:
+    def _rtt_sample(self, seg: TCPSegment, ack: int, now: float) -> None:
+        """The handshake's RTT: from when the SYN (or SYN-ACK) was sent if it was sent
+        once (Karn, RFC 6298 §3), else from the echoed timestamp (RFC 7323 §4.1) -- the
+        order Linux takes them in (tcp_clean_rtx_queue, tcp_synack_rtt_meas)."""
+        timed, self._timed = self._timed, None
+        if timed is not None and seq_ge(ack, timed[0]):
+            self._rtt_measured(now - timed[1], now)
+            return
+        if seq_gt(ack, self.iss):
+            self._ts_rtt_sample(seg, now)
+
+    def _rtt_measured(self, rtt: float, now: float, ca_rtt: float | None = None) -> None:
         self.rto.sample(rtt, self.snd_una, self.snd_nxt)
         if self.cc is not None:
-            self.cc.on_rtt_sample(rtt, now)  # HyStart++ (RFC 9406)
+            # HyStart (Linux) or HyStart++ (RFC 9406).
+            self.cc.on_rtt_sample(rtt if ca_rtt is None else ca_rtt, now)
 
     def _update_window(self, seg: TCPSegment, prior_una: int) -> None:
         """Take the peer's window from the newest segment (RFC 9293 §3.10.7.4, fifth

@@ -257,8 +257,6 @@ class Output(TCB):
                 )
         else:
             self.board.add(SentSegment(start, end, now, now, fin=fin, tsval=tsval))
-        if self._timed is None:
-            self._timed = (end, now)
         self.snd_nxt = end
         if seq_gt(end, self.snd_max):
             self.snd_max = end
@@ -286,7 +284,6 @@ class Output(TCB):
         s.xmit_time = now
         s.tsval = self._seg_tsval(seg)
         self.board.retransmitted(s)
-        self._timed = None  # Karn's algorithm (RFC 6298 §3)
         self._spend(seq_sub(s.end, s.start))
         if self._rto_deadline is None:
             self._start_rto(now)

@@ -226,7 +226,9 @@ class TCB:
         self._keepalive_probes = 0
         self._tw_deadline: float | None = None
         self._fw2_deadline: float | None = None
-        self._timed: tuple[int, float] | None = None  # (end seq, send time) for Karn RTT
+        # (end seq, send time) of the SYN or SYN-ACK, for the handshake's RTT (Karn);
+        # data is timed by its scoreboard entries.
+        self._timed: tuple[int, float] | None = None
         self._last_send: float | None = None
         self._last_rcv = 0.0
         self._ts_offset = 0
