@@ -1,9 +1,15 @@
 """HyStart++ (RFC 9406) on CUBIC, driven by synthetic RTT samples and rounds."""
 
-from synack.tcp.congestion import make
+from synack.tcp.congestion import make as make_any
 from synack.tcp.congestion.hystart import CSS_ROUNDS, N_RTT_SAMPLE, HyStartPP
 
 MSS = 1000
+
+
+def make(name, mss, iw):
+    cc = make_any(name, mss, iw)
+    cc.set_hystart("rfc9406")
+    return cc
 
 
 def _round(cc, rtt, now, acks=N_RTT_SAMPLE):

@@ -265,10 +265,17 @@ class AckInput(TCB):
             self._ts_rtt_sample(seg, now)
 
     def _rtt_measured(self, rtt: float, now: float, ca_rtt: float | None = None) -> None:
+        prior_srtt = self.rto.srtt
         self.rto.sample(rtt, self.snd_una, self.snd_nxt)
         if self.cc is not None:
-            # HyStart (Linux) or HyStart++ (RFC 9406).
-            self.cc.on_rtt_sample(rtt if ca_rtt is None else ca_rtt, now)
+            # The slow-start exit (Linux's HyStart, or HyStart++).
+            self.cc.on_rtt_sample(
+                rtt if ca_rtt is None else ca_rtt,
+                now,
+                snd_una=self.snd_una,
+                snd_nxt=self.snd_nxt,
+                srtt=prior_srtt,
+            )
 
     def _update_window(self, seg: TCPSegment, prior_una: int) -> None:
         """Take the peer's window from the newest segment (RFC 9293 §3.10.7.4, fifth

@@ -55,6 +55,9 @@ class TCPConfig:
     # --- data transfer (RFC 9293 §3.8, RFC 5681, RFC 3168) ---------------------------
     #: Congestion control by name, like Linux's net.ipv4.tcp_congestion_control.
     congestion: str = "cubic"
+    #: How CUBIC leaves slow start before a loss: "linux" (tcp_cubic's HyStart, ACK
+    #: train and delay detection, hystart_detect = 3), "rfc9406" (HyStart++) or "off".
+    hystart: str = "linux"
     #: Appropriate byte counting in slow start (RFC 3465, L = 2*SMSS).  Off like Linux,
     #: whose tcp_slow_start adds every acknowledged segment to cwnd.
     abc: bool = False
@@ -94,6 +97,19 @@ class TCPConfig:
     # --- ISN (RFC 6528) ---------------------------------------------------------------
     #: ISN clock tick in seconds: RFC 9293 §3.4.1 / RFC 6528 §3 use a 4 µs timer.
     isn_tick: float = 4e-6
+
+    def __post_init__(self) -> None:
+        # Checked here, not when a connection is established (where an error could
+        # only break the stack's processing of a segment).
+        from synack.errors import UsageError
+        from synack.tcp.congestion import ALGORITHMS
+        from synack.tcp.congestion.standard import HYSTART_VARIANTS
+
+        if self.congestion not in ALGORITHMS:
+            known = ", ".join(sorted(ALGORITHMS))
+            raise UsageError(f"unknown congestion control {self.congestion!r}; known: {known}")
+        if self.hystart not in HYSTART_VARIANTS:
+            raise UsageError(f"unknown HyStart variant {self.hystart!r}; known: {HYSTART_VARIANTS}")
 
     def with_(self, **changes: object) -> TCPConfig:
         """A copy with some fields changed."""

@@ -15,6 +15,7 @@ from synack.tcp.ackpolicy import AckPolicy
 from synack.tcp.config import TCPConfig
 from synack.tcp.congestion import make as make_cc
 from synack.tcp.congestion.base import CongestionControl
+from synack.tcp.congestion.standard import StandardCongestionControl
 from synack.tcp.handshake import Agreement, Offer
 from synack.tcp.prr import PRR
 from synack.tcp.rack import Rack
@@ -337,6 +338,8 @@ class TCB:
         mss = self.eff_mss
         self.cc = make_cc(self.config.congestion, mss, self.config.initial_cwnd_segments * mss, now)
         self.cc.restart_after_idle = self.config.slow_start_after_idle
+        if isinstance(self.cc, StandardCongestionControl):
+            self.cc.set_hystart(self.config.hystart)
         if not self.config.abc and hasattr(self.cc, "abc_limit_segments"):
             self.cc.abc_limit_segments = None
 

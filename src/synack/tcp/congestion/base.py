@@ -60,8 +60,17 @@ class CongestionControl(ABC):
     def on_mss_change(self, mss: int) -> None:
         self.mss = mss
 
-    def on_rtt_sample(self, rtt: float, now: float) -> None:  # noqa: B027 - optional hook
-        """One RTT measurement (for delay-based slow-start exit, RFC 9406)."""
+    def on_rtt_sample(  # noqa: B027 - optional hook
+        self,
+        rtt: float,
+        now: float,
+        *,
+        snd_una: int = 0,
+        snd_nxt: int = 0,
+        srtt: float | None = None,
+    ) -> None:
+        """One RTT measurement (for the slow-start exit: Linux's HyStart, RFC 9406),
+        with SND.UNA and SND.NXT after the ACK and the smoothed RTT before it."""
 
     def on_round_start(self, now: float) -> None:  # noqa: B027 - optional hook
         """A new round of data began: SND.UNA passed the SND.NXT of the last one."""

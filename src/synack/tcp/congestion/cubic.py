@@ -13,15 +13,16 @@ shrinking (fast convergence, §4.7).
 
 Windows inside this class are kept in segments, as the RFC writes them (floats);
 ``cwnd`` and ``ssthresh`` are whole bytes for the connection.  Slow start is RFC 5681's
-(with RFC 3465 byte counting, see :mod:`.standard`); RFC 9438 §4.10 recommends HyStart++
-(RFC 9406) and Linux runs a HyStart variant, which we leave out.  Spurious-event undo
-(§4.9) is not implemented either.
+(with RFC 3465 byte counting, see :mod:`.standard`), left early by Linux's HyStart
+(:mod:`.hystart_linux`) or, if configured, by HyStart++ (RFC 9406, which RFC 9438 §4.10
+recommends).  Spurious-event undo (§4.9) is not implemented.
 """
 
 from __future__ import annotations
 
 import math
 
+from synack.tcp.congestion.hystart_linux import LinuxHyStart
 from synack.tcp.congestion.standard import StandardCongestionControl
 
 #: RFC 9438 §5.1: C = 0.4 (segments / s^3).
@@ -37,7 +38,7 @@ MAX_TARGET_RATIO = 1.5
 
 class Cubic(StandardCongestionControl):
     name = "cubic"
-    #: Linux tcp_cubic runs HyStart (hystart = 1); synack uses RFC 9406's HyStart++.
+    #: Linux tcp_cubic runs HyStart (hystart = 1).
     use_hystart = True
     #: RFC 9438 §4.7 (Linux tcp_cubic fast_convergence = 1).
     fast_convergence = True
@@ -95,6 +96,22 @@ class Cubic(StandardCongestionControl):
     ) -> None:
         super().on_ack(acked, now, rtt, in_flight, app_limited)
         self._last_ack = now
+
+    def on_rtt_sample(
+        self,
+        rtt: float,
+        now: float,
+        *,
+        snd_una: int = 0,
+        snd_nxt: int = 0,
+        srtt: float | None = None,
+    ) -> None:
+        # Linux cubictcp_acked: "Discard delay samples right after fast recovery" (for a
+        # second after the congestion-avoidance epoch began).
+        recent = self.t_epoch is not None and now - self.t_epoch < 1.0
+        if recent and isinstance(self.hystart, LinuxHyStart):
+            return
+        super().on_rtt_sample(rtt, now, snd_una=snd_una, snd_nxt=snd_nxt, srtt=srtt)
 
     def _on_recovery_end(self, now: float) -> None:
         # cwnd = ssthresh: the congestion-avoidance stage starts now.

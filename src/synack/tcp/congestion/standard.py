@@ -16,6 +16,10 @@ from abc import abstractmethod
 
 from synack.tcp.congestion.base import CongestionControl
 from synack.tcp.congestion.hystart import HyStartPP
+from synack.tcp.congestion.hystart_linux import LinuxHyStart
+
+#: Slow-start exit heuristics by name (TCPConfig.hystart).
+HYSTART_VARIANTS = ("linux", "rfc9406", "off")
 
 
 class StandardCongestionControl(CongestionControl):
@@ -25,7 +29,8 @@ class StandardCongestionControl(CongestionControl):
     #: None counts every acknowledged byte, as Linux's tcp_slow_start does (cwnd +=
     #: acked packets); the connection chooses with TCPConfig.abc.
     abc_limit_segments: int | None = 2
-    #: Leave slow start on a rising RTT (HyStart++, RFC 9406).
+    #: Leave slow start before the first loss, when the path looks full: Linux's
+    #: HyStart by default, or HyStart++ (RFC 9406); see :meth:`set_hystart`.
     use_hystart = False
 
     def __init__(self, mss: int, initial_cwnd: int, now: float = 0.0) -> None:
@@ -42,8 +47,9 @@ class StandardCongestionControl(CongestionControl):
         self._slow_start_after_rto = False
         #: The last reduction was a timeout, not a fast-recovery congestion event.
         self._timeout_recovery = False
-        #: HyStart++ (RFC 9406) when the algorithm asks for it (Linux: with CUBIC).
-        self.hystart: HyStartPP | None = HyStartPP() if self.use_hystart else None
+        #: HyStart when the algorithm asks for it (Linux: with CUBIC).
+        self.hystart: LinuxHyStart | HyStartPP | None = None
+        self.set_hystart("linux")
         #: Counters for TCP_INFO-style introspection.
         self.congestion_events = 0
         self.timeouts = 0
@@ -81,6 +87,8 @@ class StandardCongestionControl(CongestionControl):
 
     def on_rto(self, now: float, in_flight: int) -> None:
         self.timeouts += 1
+        if isinstance(self.hystart, LinuxHyStart):
+            self.hystart.on_timeout()
         # RFC 5681 §3.1: "when a TCP sender detects segment loss using the
         # retransmission timer and the given segment has already been retransmitted by
         # way of the retransmission timer at least once, the value of ssthresh is held
@@ -128,9 +136,51 @@ class StandardCongestionControl(CongestionControl):
         super().on_mss_change(mss)
         self._on_mss_change(mss)
 
-    def on_rtt_sample(self, rtt: float, now: float) -> None:
-        if self.hystart is not None and self.in_slow_start:
-            self.hystart.on_rtt_sample(rtt)
+    def set_hystart(self, variant: str) -> None:
+        """Choose the slow-start exit (TCPConfig.hystart): ``linux`` (tcp_cubic's HyStart,
+        :mod:`.hystart_linux`), ``rfc9406`` (HyStart++, :mod:`.hystart`) or ``off``.
+        An algorithm without HyStart (Reno, as in Linux) keeps none."""
+        if variant not in HYSTART_VARIANTS:
+            raise ValueError(f"unknown HyStart variant {variant!r}; known: {HYSTART_VARIANTS}")
+        if not self.use_hystart or variant == "off":
+            self.hystart = None
+        elif variant == "linux":
+            self.hystart = LinuxHyStart()
+        else:
+            self.hystart = HyStartPP()
+
+    def on_rtt_sample(
+        self,
+        rtt: float,
+        now: float,
+        *,
+        snd_una: int = 0,
+        snd_nxt: int = 0,
+        srtt: float | None = None,
+    ) -> None:
+        h = self.hystart
+        if isinstance(h, HyStartPP):
+            if self.in_slow_start:
+                h.on_rtt_sample(rtt)
+            return
+        if h is None:
+            return
+        mss = self.mss
+        segments = self.cwnd // mss
+        # Linux tcp_update_pacing_rate: mss * cwnd / srtt at 200 % in slow start (below
+        # half of ssthresh), 120 % after.
+        ratio = 2.0 if self.cwnd < self.ssthresh // 2 else 1.2
+        rate = mss * segments * ratio / srtt if srtt else 0.0
+        if h.on_sample(
+            rtt,
+            now,
+            active=self.in_slow_start,
+            cwnd_segments=segments,
+            snd_una=snd_una,
+            snd_nxt=snd_nxt,
+            pacing_rate=rate,
+        ):
+            self.ssthresh = max(self.cwnd, 2 * mss)  # Linux: snd_ssthresh = snd_cwnd
 
     def on_round_start(self, now: float) -> None:
         if self.hystart is not None and self.in_slow_start and self.hystart.on_round_start():
