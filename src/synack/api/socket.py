@@ -441,7 +441,7 @@ class Socket(Blocking):
         if h is None:
             state = "LISTEN" if self._listener is not None else "CLOSED"
             return {"state": state}
-        return h.conn.info()
+        return h.conn.info(h.host.clock())
 
     @property
     def handle(self) -> TcpHandle | None:

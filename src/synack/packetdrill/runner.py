@@ -189,7 +189,7 @@ class Runner(OutboundPackets, SyscallEvents):
             conn = self._sut_connection()
             if conn is None:
                 raise self._fail(event.line, "code", "no socket to use for code")
-            self.codes.append((event.line, action.text, tcp_info(conn)))
+            self.codes.append((event.line, action.text, tcp_info(conn, self.sim.now)))
         self.last = (at, inbound)
 
     # --- shell commands -----------------------------------------------------------------

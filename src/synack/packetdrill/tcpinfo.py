@@ -61,9 +61,10 @@ def _num(info: dict[str, object], key: str) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def tcp_info(conn: Connection) -> dict[str, int]:
-    """The tcpi_* fields synack can fill, in Linux's units."""
-    info = conn.info()
+def tcp_info(conn: Connection, now: float | None = None) -> dict[str, int]:
+    """The tcpi_* fields synack can fill, in Linux's units (``now``: the clock, for the
+    times since the last data and ACK and the busy-time chronographs)."""
+    info = conn.info(now)
     mss = max(int(_num(info, "snd_mss")), 1)
     a = conn.agreement
     options = 0
@@ -106,6 +107,15 @@ def tcp_info(conn: Connection) -> dict[str, int]:
         "tcpi_delivered": int(_num(info, "delivered")),
         "tcpi_rcv_mss": int(_num(info, "rcv_mss")),
     }
+    out["tcpi_reord_seen"] = int(_num(info, "reord_seen"))
+    min_rtt = info.get("min_rtt")
+    if isinstance(min_rtt, int | float):
+        out["tcpi_min_rtt"] = round(min_rtt * 1e6)
+    if now is not None:
+        for name in ("last_data_sent", "last_data_recv", "last_ack_recv"):
+            out[f"tcpi_{name}"] = round(_num(info, name) * 1e3)  # milliseconds
+        for name in ("busy_time", "rwnd_limited", "sndbuf_limited"):
+            out[f"tcpi_{name}"] = round(_num(info, name) * 1e6)  # microseconds
     if isinstance(srtt, int | float):
         out["tcpi_rtt"] = round(srtt * 1e6)
         out["tcpi_rttvar"] = round(_num(info, "rttvar") * 1e6)
@@ -124,6 +134,11 @@ _SAFE_BUILTINS = {
 def run_code(text: str, values: dict[str, int], label: str) -> str | None:
     """Run one block with the recorded values; None if it passed, else the error text."""
     namespace: dict[str, Any] = {"__builtins__": _SAFE_BUILTINS, **CONSTANTS, **values}
+    # packetdrill writes the blocks one after another into one Python file, so a block
+    # ending in a line continuation ("...;\\" before "}%") runs on into the next line.
+    text = text.rstrip()
+    if text.endswith("\\"):
+        text = text[:-1]
     try:
         exec(compile(text, label, "exec"), namespace)
     except AssertionError as e:

@@ -11,6 +11,7 @@ congestion window outside recovery (RFC 5681, RFC 9438), reacts to ECN echoes
 from __future__ import annotations
 
 from synack.tcp import events as ev
+from synack.tcp.chrono import BUSY, SNDBUF_LIMITED
 from synack.tcp.prr import PRR
 from synack.tcp.rack import DUPTHRESH
 from synack.tcp.scoreboard import SentSegment
@@ -28,6 +29,7 @@ class AckInput(TCB):
 
     def _process_ack(self, seg: TCPSegment, now: float) -> None:
         ack = seg.ack
+        self._ack_rcvd_at = now  # Linux tcp_ack: rcv_tstamp
         mss = self.eff_mss
         prior_una = self.snd_una
         prior_pipe = self._pipe()
@@ -136,6 +138,12 @@ class AckInput(TCB):
                 self._start_rto(now)
             if self.state in SYNCHRONIZED:
                 self._events.append(ev.SendBufferSpace(self.sndbuf.free))
+            # Linux tcp_check_space and tcp_clean_rtx_queue: room in the send buffer ends
+            # a send-buffer-limited stretch; nothing left outstanding ends busy time.
+            idle = len(self.sndbuf) == 0
+            self.chrono.stop(SNDBUF_LIMITED, now, idle)
+            if not self.board.segments:
+                self.chrono.stop(BUSY, now, idle)
         self._update_window(seg, prior_una)
 
     # --- loss detection and recovery ---------------------------------------------------

@@ -33,6 +33,7 @@ import errno as errnos
 
 from synack.tcp import events as ev
 from synack.tcp.ackinput import AckInput
+from synack.tcp.chrono import BUSY, SNDBUF_LIMITED
 from synack.tcp.handshake import Offer, agree, syn_options
 from synack.tcp.introspect import Introspection
 from synack.tcp.isn import rfc6528_isn, ts_offset
@@ -158,7 +159,13 @@ class Connection(Timers, AckInput, Introspection):
             raise BrokenPipeError(errnos.EPIPE, "connection closing: write side shut down")
         # The buffer copies only what fits, once (a bytes object that fits whole is
         # kept as it is: it cannot change under us).
-        return self.sndbuf.write(data)
+        idle = len(self.sndbuf) == 0
+        n = self.sndbuf.write(data)
+        if n and idle:
+            self.chrono.start(BUSY, now)  # Linux tcp_add_write_queue_tail
+        if n < len(data):
+            self.chrono.start(SNDBUF_LIMITED, now)  # the writer has to wait
+        return n
 
     def recv(self, max_bytes: int = 1 << 30, now: float | None = None) -> bytes:
         """RECEIVE (RFC 9293 §3.10.3): take buffered in-order bytes.
@@ -672,6 +679,7 @@ class Connection(Timers, AckInput, Introspection):
             self._ack_pending = True
             return
         self.rcv_nxt = seq_add(self.rcv_nxt, advanced)
+        self._data_rcvd_at = now  # Linux tcp_event_data_recv: lrcvtime
         self.stats["bytes_received"] += advanced
         self._events.append(ev.DataReceived(advanced))
         self._grow_window(advanced)

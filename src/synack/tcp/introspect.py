@@ -35,8 +35,24 @@ class Introspection(TCB):
                 return f"timer:({name},{max(d - now, 0.0):.3f}s,{self.retransmits})"
         return ""
 
-    def info(self) -> dict[str, object]:
-        """A TCP_INFO-like snapshot."""
+    def info(self, now: float | None = None) -> dict[str, object]:
+        """A TCP_INFO-like snapshot.  With ``now`` (the connection's clock) it also has
+        the times since the last data sent, data received and ACK received, and where
+        the sender's time went (Linux tcp_get_info_chrono_stats), all in seconds."""
+        snapshot = self._info()
+        if now is not None:
+            busy, rwnd, sndbuf = self.chrono.totals(now)
+            snapshot.update(
+                last_data_sent=now - self._data_sent_at,
+                last_data_recv=now - self._data_rcvd_at,
+                last_ack_recv=now - self._ack_rcvd_at,
+                busy_time=busy,
+                rwnd_limited=rwnd,
+                sndbuf_limited=sndbuf,
+            )
+        return snapshot
+
+    def _info(self) -> dict[str, object]:
         return {
             "state": self.state.value,
             "rto": self.rto.rto,
@@ -65,6 +81,8 @@ class Introspection(TCB):
             # acknowledged, SACKed or found lost again.
             "retrans_out": self.board.retrans_out(),
             "reordering": self.rack.reordering,  # Linux tcpi_reordering, in segments
+            "reord_seen": self.rack.reord_seen,  # Linux tcpi_reord_seen
+            "min_rtt": self.rack.min_rtt,  # Linux tcpi_min_rtt (RACK's, over all time)
             "ca_state": self._ca_state(),
             "bytes_acked": self.stats["bytes_acked"],
             "bytes_received": self.stats["bytes_received"],

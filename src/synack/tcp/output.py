@@ -8,6 +8,7 @@ coalesce and an ACK the application's reaction makes unnecessary is merged.
 
 from __future__ import annotations
 
+from synack.tcp.chrono import RWND_LIMITED
 from synack.tcp.scoreboard import SentSegment
 from synack.tcp.seq import seq_add, seq_ge, seq_gt, seq_lt, seq_sub
 from synack.tcp.states import SYNCHRONIZED, State
@@ -96,8 +97,22 @@ class Output(TCB):
             self._mark_tso_push(burst)
         if burst:
             self._arm_tlp(now)
+        # Linux tcp_write_xmit: the next segment did not fit the peer's window although
+        # cwnd allowed it (tcp_snd_wnd_test): receive-window-limited time runs.
+        if not cwnd_limited and self._rwnd_blocks(mss):
+            self.chrono.start(RWND_LIMITED, now)
+        else:
+            self.chrono.stop(RWND_LIMITED, now, len(self.sndbuf) == 0)
         self._validate_cwnd(cwnd_limited)
         self._arm_persist(now)
+
+    def _rwnd_blocks(self, mss: int) -> bool:
+        """Unsent data waits and the peer's window has no room for its next segment."""
+        avail = self.sndbuf.available_from(self.snd_nxt)
+        if avail <= 0:
+            return False
+        room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
+        return room < min(avail, mss)
 
     def _tso_segs(self) -> int:
         """How many segments Linux would put in one TSO packet now (tcp_tso_autosize):

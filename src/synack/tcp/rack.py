@@ -34,6 +34,7 @@ class Rack:
         "min_rtt",
         "reo_wnd_mult",
         "reord",
+        "reord_seen",
         "reordering",
         "rtt",
         "valid",
@@ -52,6 +53,8 @@ class Rack:
         #: Linux tp->reordering: how far (in segments) reordering has been seen to
         #: reach, starting from the DupThresh (tcpi_reordering).
         self.reordering = DUPTHRESH
+        #: Linux tp->reord_seen: deliveries found out of order (tcpi_reord_seen).
+        self.reord_seen = 0
 
     def update(
         self, delivered: list[SentSegment], now: float, ts_ecr: int | None, mss: int = 1
@@ -88,6 +91,7 @@ class Rack:
             metric = seq_sub(self.fack, low)
             if metric > self.reordering * mss:
                 self.reordering = min(-(-metric // max(mss, 1)), MAX_REORDERING)
+            self.reord_seen += 1  # "This exciting event is worth to be remembered. 8)"
 
     def reo_wnd(self, in_recovery: bool, board: Scoreboard, srtt: float | None, mss: int) -> float:
         """Step 4: the reordering window."""

@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 
 from synack.tcp import events as ev
 from synack.tcp.ackpolicy import AckPolicy
+from synack.tcp.chrono import Chrono
 from synack.tcp.config import TCPConfig
 from synack.tcp.congestion import make as make_cc
 from synack.tcp.congestion.base import CongestionControl
@@ -44,8 +45,11 @@ class TCB:
     # classes (this one and its mixins) is listed here.
     __slots__ = (
         "_ack_pending",
+        "_ack_rcvd_at",
         "_cwnd_usage_seq",
         "_cwr_pending",
+        "_data_rcvd_at",
+        "_data_sent_at",
         "_ece_pending",
         "_ecn_reduced_until",
         "_ecn_requested",
@@ -92,6 +96,7 @@ class TCB:
         "agreement",
         "board",
         "cc",
+        "chrono",
         "config",
         "counters",
         "dupacks",
@@ -232,6 +237,11 @@ class TCB:
         self._timed: tuple[int, float] | None = None
         self._last_send: float | None = None
         self._last_rcv = 0.0
+        # Linux rcv_tstamp, icsk_ack.lrcvtime and lsndtime (tcpi_last_ack_recv,
+        # tcpi_last_data_recv, tcpi_last_data_sent): set at establishment, then on each
+        # ACK received, data received and data sent.
+        self._ack_rcvd_at = self._data_rcvd_at = self._data_sent_at = 0.0
+        self.chrono = Chrono()  # busy / rwnd-limited / sndbuf-limited time (tcp_chrono)
         self._ts_offset = 0
         self.ts_recent = 0
         self._last_ack_sent = 0
@@ -335,6 +345,7 @@ class TCB:
 
     def _init_cc(self, now: float) -> None:
         """RFC 6928: IW = 10 segments (Linux TCP_INIT_CWND)."""
+        self._ack_rcvd_at = self._data_rcvd_at = self._data_sent_at = now  # established
         mss = self.eff_mss
         self.cc = make_cc(self.config.congestion, mss, self.config.initial_cwnd_segments * mss, now)
         self.cc.restart_after_idle = self.config.slow_start_after_idle
@@ -455,6 +466,8 @@ class TCB:
         )
         self._out.append(seg)
         self._last_send = now
+        if payload:
+            self._data_sent_at = now  # Linux tcp_event_data_sent: lsndtime
         return seg
 
     def _send_ack(self, now: float) -> None:
