@@ -125,6 +125,22 @@ def test_ss_table_and_counters_render():
         assert f"Tcp{name}" in text
 
 
+def test_ss_details_show_tcp_info_under_each_connection():
+    """``ss -tin``: a tab-indented TCP_INFO line after each connection's row."""
+    tb = Testbed(0)
+    Server(tb, close_after=None).start()
+    Client(tb, close_after=None, expect_reply=False, local_port=40000).start()
+    tb.run(until=1.0)
+    lines = tb.server.ss(details=True).splitlines()
+    estab = next(i for i, line in enumerate(lines) if line.startswith("ESTAB"))
+    detail = lines[estab + 1]
+    assert detail.startswith("\tcubic wscale:7,7 rto:")
+    fields = dict(f.split(":", 1) for f in detail.split()[1:] if ":" in f)
+    assert fields["cwnd"] == "10" and "ssthresh" not in fields  # still "infinite"
+    assert int(fields["segs_in"]) > 0 and "lastack" in fields
+    assert len(lines) == 2 * len(tb.server.connections) + 1 + len(tb.server.listeners)
+
+
 def test_lossy_demo_still_delivers_everything():
     for seed in range(10):
         cfg = ImpairmentConfig(delay=0.02, loss=0.2)

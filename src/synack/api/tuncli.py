@@ -150,7 +150,7 @@ def _impairment(args: argparse.Namespace) -> ImpairmentConfig | None:
 
 def report(host: Host, link: TunLink | None = None) -> str:
     """The ss table and every counter of a host (and its link's)."""
-    parts = [host.ss(), render_counters(host)]
+    parts = [host.ss(details=True), render_counters(host)]
     if link is not None:
         parts += [f"Link {k:<19} {v}" for k, v in sorted(link.stats.items())]
     return "\n".join(parts)

@@ -439,8 +439,9 @@ class Host:
     # Introspection
     # ------------------------------------------------------------------------------
 
-    def ss(self) -> str:
-        """The connection table in the style of ``ss -tan -o``."""
+    def ss(self, details: bool = False) -> str:
+        """The connection table in the style of ``ss -tan -o`` (``ss -tain -o`` with
+        ``details``: a line of TCP_INFO under each connection)."""
         from synack.stack.table import render_ss
 
-        return render_ss(self)
+        return render_ss(self, details)
