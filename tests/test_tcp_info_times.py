@@ -89,3 +89,22 @@ def test_a_code_block_ending_in_a_line_continuation_runs():
     text = "assert x == 1, x;\\\n  assert y == 2, y;\\\n"
     assert run_code(text, {"x": 1, "y": 2}, "t") is None
     assert run_code(text, {"x": 1, "y": 3}, "t") == "AssertionError: 3"
+
+
+def test_after_reordering_a_new_sack_alone_grows_cwnd():
+    """Linux tcp_may_raise_cwnd (packetdrill cubic-rack-reo-...): the first SACK-only
+    ACK leaves cwnd at 10; once reordering (7 segments) exceeds the DupThresh, a new SACK
+    grows it (11); the cumulative ACK adds the 8 segments it delivers (19)."""
+    a, b = handshake(rtt=0.02, timestamps=False)
+    mss = a.conn.eff_mss
+    a.conn.send(b"z" * (10 * mss), 1.0)
+    base = a.flush(1.0)[0].seq
+    end = base + 10 * mss
+    a.recv_segment(_from_b(b, a, base, options=(Sack(((base + 9 * mss, end),)),)), 1.02)
+    assert a.conn.info()["cwnd"] == 10 * mss
+    blocks = ((base + 3 * mss, base + 4 * mss), (base + 9 * mss, end))
+    a.recv_segment(_from_b(b, a, base, options=(Sack(blocks),)), 1.02)
+    assert a.conn.info()["reordering"] == 7
+    assert a.conn.info()["cwnd"] == 11 * mss
+    a.recv_segment(_from_b(b, a, end), 1.021)
+    assert a.conn.info()["cwnd"] == 19 * mss

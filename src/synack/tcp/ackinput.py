@@ -115,9 +115,9 @@ class AckInput(TCB):
             pipe = self._pipe()
             self._prr_allowance = self.prr.sndcnt(delivered_data, pipe, safe)
             self._prr_cwnd = pipe + self._prr_allowance  # Linux's snd_cwnd in recovery
-        elif acked and self.cc is not None and self._ecn_reduced_until is None:
-            # cwnd grows only when SND.UNA advances (Linux tcp_may_raise_cwnd:
-            # FLAG_DATA_ACKED), by what was acknowledged or SACKed.
+        elif self.cc is not None and self._ecn_reduced_until is None and self._may_raise_cwnd(
+            acked, bool(newly_sacked)
+        ):
             app_limited = not self._cwnd_limited()
             self.cc.on_ack(delivered_data, now, self.rto.srtt, prior_pipe, app_limited)
 
@@ -145,6 +145,14 @@ class AckInput(TCB):
             if not self.board.segments:
                 self.chrono.stop(BUSY, now, idle)
         self._update_window(seg, prior_una)
+
+    def _may_raise_cwnd(self, acked: int, sacked: bool) -> bool:
+        """Linux tcp_may_raise_cwnd: cwnd grows, by what was acknowledged or SACKed,
+        when SND.UNA advances (in-order delivery, RFC 5681); once reordering has been
+        seen beyond the DupThresh, on any forward progress, a new SACK included."""
+        if self.rack.reordering > DUPTHRESH:
+            return bool(acked) or sacked
+        return bool(acked)
 
     # --- loss detection and recovery ---------------------------------------------------
 
