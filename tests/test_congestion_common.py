@@ -111,7 +111,8 @@ def test_slow_start_after_rto_with_an_ack_per_segment_doubles_to_ssthresh(name):
     # Slow start stops at ssthresh; the window then grows by far less than doubling.
     crossing = next(i for i, w in enumerate(cwnds) if w >= ssthresh)
     assert cwnds[crossing] < 2 * cwnds[crossing - 1]
-    assert all(b - a < 2 * MSS for a, b in pairwise(cwnds[crossing:]))
+    # (Reno: one segment per RTT; CUBIC after a timeout: Linux's floor of 5 % per RTT.)
+    assert all(b - a < max(2 * MSS, a // 16) for a, b in pairwise(cwnds[crossing:]))
 
 
 @pytest.mark.parametrize("name", NAMES)

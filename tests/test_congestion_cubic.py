@@ -12,8 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synack.tcp.congestion import Cubic
+from synack.tcp.congestion import Cubic as LinuxCubic
 from synack.tcp.congestion.synthetic import ack_round, run_rounds, run_until
+
+
+class Cubic(LinuxCubic):
+    """The curve of RFC 9438 alone, as these tests check it: without Linux's 5 %-per-RTT
+    floor before the first congestion event (tested in tests/test_congestion_cubic_linux.py)."""
+
+    min_growth_divisor = None
 
 MSS = 1000
 C = 0.4

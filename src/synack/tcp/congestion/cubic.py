@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 
-from synack.tcp.congestion.hystart_linux import LinuxHyStart
 from synack.tcp.congestion.standard import StandardCongestionControl
 
 #: RFC 9438 §5.1: C = 0.4 (segments / s^3).
@@ -42,11 +41,26 @@ class Cubic(StandardCongestionControl):
     use_hystart = True
     #: RFC 9438 §4.7 (Linux tcp_cubic fast_convergence = 1).
     fast_convergence = True
+    #: Linux bictcp_update: "if (ca->last_max_cwnd == 0 && ca->cnt > 20) ca->cnt = 20;
+    #: increase cwnd 5% per RTT": before any congestion event (slow start left by
+    #: HyStart, or since a timeout) cwnd grows by at least one segment per 20 acknowledged.
+    #: None turns this off (the RFC's curve alone).
+    min_growth_divisor: int | None = 20
+    #: The RTT in W_cubic(t + RTT): RFC 9438 §4.2 takes the smoothed RTT; Linux
+    #: bictcp_update adds ca->delay_min, the smallest RTT seen since the last timeout
+    #: (True).  synack keeps the RFC's: with the minimum, two flows sharing a drop-tail
+    #: queue converged more slowly in the fairness runs (tests/test_datapath_properties:
+    #: 0.785 against 0.908 over the same 40 s, similar over other seeds).
+    min_rtt_in_target = False
 
     def __init__(self, mss: int, initial_cwnd: int, now: float = 0.0) -> None:
         super().__init__(mss, initial_cwnd, now)
         #: §4.1 W_max: cwnd (segments) just before the last reduction; 0 = unknown.
         self.w_max = 0.0
+        #: Linux last_max_cwnd != 0: a congestion event set W_max (not a timeout).
+        self._had_congestion = False
+        #: Linux ca->delay_min: the smallest RTT sample (None: none yet).
+        self.delay_min: float | None = None
         #: §4.1 cwnd_prior: cwnd (segments) when ssthresh was last set.
         self.cwnd_prior = 0.0
         #: §4.1 K: seconds from the start of the epoch until W_cubic reaches W_max.
@@ -108,9 +122,10 @@ class Cubic(StandardCongestionControl):
     ) -> None:
         # Linux cubictcp_acked: "Discard delay samples right after fast recovery" (for a
         # second after the congestion-avoidance epoch began).
-        recent = self.t_epoch is not None and now - self.t_epoch < 1.0
-        if recent and isinstance(self.hystart, LinuxHyStart):
+        if self.t_epoch is not None and now - self.t_epoch < 1.0:
             return
+        if self.delay_min is None or rtt < self.delay_min:
+            self.delay_min = max(rtt, 1e-6)
         super().on_rtt_sample(rtt, now, snd_una=snd_una, snd_nxt=snd_nxt, srtt=srtt)
 
     def _on_recovery_end(self, now: float) -> None:
@@ -139,8 +154,13 @@ class Cubic(StandardCongestionControl):
         else:
             # §4.2: target = W_cubic(t + RTT) clamped to [cwnd, 1.5 * cwnd]; §4.4 and
             # §4.5: cwnd grows by (target - cwnd) / cwnd per acknowledged segment.
-            target = min(max(self.w_cubic(t + self.rtt), cwnd), MAX_TARGET_RATIO * cwnd)
+            ahead = self.rtt
+            if self.min_rtt_in_target and self.delay_min is not None:
+                ahead = self.delay_min
+            target = min(max(self.w_cubic(t + ahead), cwnd), MAX_TARGET_RATIO * cwnd)
             new = min(target, cwnd + (target - cwnd) / cwnd * segments_acked)
+        if not self._had_congestion and self.min_growth_divisor:
+            new = max(new, cwnd + segments_acked / self.min_growth_divisor)
         exact = new * mss
         self.cwnd = int(exact)
         self._remainder = exact - self.cwnd
@@ -150,6 +170,8 @@ class Cubic(StandardCongestionControl):
         if timeout:
             # §4.8: after a timeout the next stage starts with W_max = cwnd_epoch, K = 0.
             self.w_max = 0.0
+            self._had_congestion = False  # Linux bictcp_reset on TCP_CA_Loss
+            self.delay_min = None
         elif self.fast_convergence and cwnd < self.w_max:
             # §4.7 Figure 6: the window is shrinking, another flow has joined: release
             # bandwidth by aiming below the last maximum.
@@ -159,6 +181,8 @@ class Cubic(StandardCongestionControl):
         # §4.6 Figure 5: cwnd_prior = cwnd; ssthresh = flight_size * beta_cubic, at
         # least 2 SMSS.  (RFC 9438 allows cwnd * beta as Linux does; flight size is the
         # RFC's first choice, and cwnd does not grow while application-limited.)
+        if not timeout:
+            self._had_congestion = True
         self.cwnd_prior = cwnd
         self.t_epoch = None
         self._remainder = 0.0
