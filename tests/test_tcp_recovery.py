@@ -144,6 +144,21 @@ def test_tail_loss_probe_retransmits_the_last_segment_after_two_rtts():
     assert a.conn.counters["TCPLossProbes"] == 1
 
 
+def test_without_tlp_the_tail_waits_for_the_rto():
+    """net.ipv4.tcp_early_retrans below 3 (TCPConfig.tlp=False): no probe; the first
+    timer is the RTO, which resends the first unacknowledged segment."""
+    a, b = handshake(rtt=0.1, tlp=False)
+    _warm(a, b)
+    a.conn.send(b"t" * 3000, 2.0)
+    segs = a.flush(2.0)
+    t = a.conn.get_timer()
+    assert t == pytest.approx(2.0 + a.conn.rto.rto)
+    out = a.timer(t)
+    assert out[0].seq == segs[0].seq
+    assert a.conn.counters.get("TCPLossProbes", 0) == 0
+    assert a.conn.counters["TCPTimeouts"] == 1
+
+
 def test_rto_marks_everything_lost_and_restarts_from_one_segment():
     a, b = handshake(rtt=0.1, sack=False)
     _warm(a, b)

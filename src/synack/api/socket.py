@@ -63,7 +63,7 @@ SHUT_WR = _socket.SHUT_WR
 SHUT_RDWR = _socket.SHUT_RDWR
 
 _CONNECTING = (State.SYN_SENT, State.SYN_RECEIVED)
-_LIVE_OPTIONS = ("nodelay", "keepalive", "sndbuf", "rcvbuf")
+_LIVE_OPTIONS = ("nodelay", "keepalive", "sndbuf", "rcvbuf", "user_timeout")
 #: Ports taken by bind() on each host (listeners and connections are in the host).
 _bound: weakref.WeakKeyDictionary[Host, set[int]] = weakref.WeakKeyDictionary()
 

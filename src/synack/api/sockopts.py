@@ -15,12 +15,14 @@ SO_TYPE            SOCK_STREAM or SOCK_DGRAM
 TCP_NODELAY        ``TCPConfig.nodelay`` (Nagle off; when the core has it)
 TCP_MAXSEG         ``TCPConfig.mss`` (the MSS we announce); read on a connected socket it is
                    the current effective send MSS, like Linux's mss_cache
+TCP_USER_TIMEOUT   ``TCPConfig.user_timeout`` (RFC 5482), given and read in milliseconds as
+                   in Linux; 0 turns it off, a negative value is EINVAL
 =================  =======================================================================
 
 Options set before ``connect``/``listen`` shape the connection's :class:`TCPConfig`;
 set on a connected socket they go to the live connection through
-``Connection.configure`` (buffers, Nagle, keepalive; the MSS only counts before the
-handshake).  Unknown options raise ENOPROTOOPT, as Linux does.
+``Connection.configure`` (buffers, Nagle, keepalive, user timeout; the MSS only counts
+before the handshake).  Unknown options raise ENOPROTOOPT, as Linux does.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class SocketOptions:
     sndbuf: int | None = None
     nodelay: bool | None = None
     maxseg: int | None = None
+    user_timeout: int | None = None  # milliseconds, as TCP_USER_TIMEOUT takes it
 
     def config(self, base: TCPConfig) -> TCPConfig:
         """``base`` with these options applied."""
@@ -73,6 +76,8 @@ class SocketOptions:
             changes["nodelay"] = self.nodelay
         if self.keepalive is not None and core_supports("keepalive"):
             changes["keepalive"] = self.keepalive
+        if self.user_timeout is not None and core_supports("user_timeout"):
+            changes["user_timeout"] = self.user_timeout / 1000
         return base.with_(**changes) if changes else base
 
     def set(self, level: int, name: int, value: int | bytes) -> None:
@@ -100,6 +105,11 @@ class SocketOptions:
                 if not 88 <= mss <= 32767:  # Linux TCP_MIN_MSS .. MAX_TCP_WINDOW
                     raise OSError(errno.EINVAL, "Invalid argument")
                 self.maxseg = mss
+            elif name == _socket.TCP_USER_TIMEOUT:
+                ms = _int(value)
+                if ms < 0:  # Linux do_tcp_setsockopt
+                    raise OSError(errno.EINVAL, "Invalid argument")
+                self.user_timeout = ms
             else:
                 raise OSError(errno.ENOPROTOOPT, "Protocol not available")
         else:
@@ -124,6 +134,8 @@ class SocketOptions:
                 return int(bool(getattr(config, "nodelay", False)))
             if name == _socket.TCP_MAXSEG:
                 return self.maxseg if self.maxseg is not None else config.mss
+            if name == _socket.TCP_USER_TIMEOUT:
+                return round(getattr(config, "user_timeout", 0.0) * 1000)
         raise OSError(errno.ENOPROTOOPT, "Protocol not available")
 
 

@@ -4,8 +4,9 @@ net/ipv4/tcp.c semantics).
 Supported: SO_REUSEADDR/SO_REUSEPORT (accepted, no effect: synack binds one port per
 run), SO_RCVBUF/SO_SNDBUF (doubled, as Linux does), SO_KEEPALIVE, SO_LINGER with a zero
 timeout (close() then resets), SO_RCVLOWAT, SO_ERROR and SO_TYPE (get), TCP_NODELAY,
-TCP_MAXSEG, TCP_CONGESTION, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT.  Any other option is
-:class:`Unsupported` (the script stops with that reason).
+TCP_MAXSEG, TCP_CONGESTION, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT (in
+milliseconds).  Any other option is :class:`Unsupported` (the script stops with that
+reason).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ TCP_MIN_MSS = 88
 MAX_TCP_WINDOW = 32767
 #: Linux TCP_MSS_DEFAULT: getsockopt(TCP_MAXSEG) before a connection has an MSS.
 TCP_MSS_DEFAULT = 536
+#: RFC 5482 / Linux TCP_USER_TIMEOUT, in milliseconds (TCPConfig.user_timeout: seconds).
+TCP_USER_TIMEOUT = (SOL_TCP, SYMBOLS["TCP_USER_TIMEOUT"])
 _NOOP = {
     (SOL_SOCKET, SYMBOLS[n])
     for n in ("SO_REUSEADDR", "SO_REUSEPORT", "SO_DEBUG", "SO_DONTROUTE", "SO_OOBINLINE")
@@ -109,6 +112,14 @@ def setsockopt(sf: SocketFile, args: list[s.Expr], hooks: Hooks) -> SyscallResul
         sf.user_mss = v or None
         _apply_live(sf, hooks)
         return SyscallResult(0)
+    if key == TCP_USER_TIMEOUT:
+        v = bracketed_int(value)
+        if v < 0:  # Linux do_tcp_setsockopt
+            return SyscallResult(-1, errno.EINVAL)
+        sf.options[key] = v
+        sf.config_changes["user_timeout"] = v / 1000
+        _apply_live(sf, hooks, user_timeout=v / 1000)
+        return SyscallResult(0)
     if key == (SOL_TCP, SYMBOLS["TCP_CONGESTION"]):
         name = value.value if isinstance(value, s.Str) else describe(value)
         if name not in congestion.ALGORITHMS:
@@ -149,6 +160,8 @@ def getsockopt(sf: SocketFile, args: list[s.Expr], config: TCPConfig) -> Syscall
             actual = sf.user_mss or TCP_MSS_DEFAULT
     elif key == (SOL_TCP, SYMBOLS["TCP_CONGESTION"]):
         actual = (conn.config if conn else config).congestion
+    elif key == TCP_USER_TIMEOUT:
+        actual = round((conn.config if conn else config).user_timeout * 1000)
     else:
         raise Unsupported(f"getsockopt {_name(level, optname)} is not supported by synack")
     want, optlen = args[3], args[4]

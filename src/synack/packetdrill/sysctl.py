@@ -6,7 +6,7 @@ Each ``net.ipv4.*`` setting falls in one of three groups:
   (``tcp_timestamps`` -> ``timestamps``, ``tcp_congestion_control`` -> ``congestion``,
   ``tcp_rmem`` -> ``rcvbuf`` and the window scale...);
 * *equivalent*: synack has no knob, but its fixed behaviour is what this value asks for
-  (``tcp_fack=0``, ``tcp_reordering=3``, ``tcp_early_retrans=4``...);
+  (``tcp_fack=0``, ``tcp_reordering=3``, ``tcp_recovery=1``...);
 * *unsupported*: synack has no equivalent; the run goes on and the setting is reported
   (``tcp_frto``, ``tcp_tso_win_divisor``, ``tcp_fastopen``...).
 """
@@ -57,6 +57,8 @@ FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "tcp_keepalive_intvl": ("keepintvl", float),
     "tcp_keepalive_probes": ("keepcnt", int),
     "tcp_min_tso_segs": ("min_tso_segs", int),
+    # 3 (the default) and 4 run the tail loss probe; 0-2 do not (ip-sysctl.rst).
+    "tcp_early_retrans": ("tlp", lambda v: int(v, 0) >= 3),
 }
 _CONFIG_FIELDS = frozenset(f.name for f in fields(TCPConfig))
 
@@ -65,7 +67,6 @@ _CONFIG_FIELDS = frozenset(f.name for f in fields(TCPConfig))
 EQUIVALENT: dict[str, tuple[str, str]] = {
     "tcp_fack": ("0", "synack has no FACK"),
     "tcp_reordering": ("3", "synack's DupThresh is 3 (RFC 5681 §3.2, RFC 8985 §6.2)"),
-    "tcp_early_retrans": ("4", "synack always runs RACK-TLP (RFC 8985), as this value asks"),
     "tcp_recovery": ("1", "synack always runs RACK loss detection (RFC 8985)"),
     "tcp_notsent_lowat": ("4294967295", "synack has no TCP_NOTSENT_LOWAT limit"),
     "tcp_abort_on_overflow": ("0", "synack drops SYNs when the accept queue is full"),
@@ -78,7 +79,6 @@ UNSUPPORTED_WHY: dict[str, str] = {
     "tcp_ecn_option": "synack has no AccECN",
     "tcp_frto": "synack has no F-RTO (RFC 5682)",
     "tcp_reordering": "synack's DupThresh is fixed at 3",
-    "tcp_early_retrans": "synack's RACK-TLP cannot be turned off or tuned",
     "tcp_recovery": "synack's RACK cannot be turned off or tuned",
     "tcp_tso_win_divisor": "synack has no TSO or TSO deferral",
     "tcp_pacing_ss_ratio": "synack does no pacing",

@@ -106,6 +106,8 @@ class AckInput(TCB):
 
         if self.recovery_point is not None and seq_ge(self.snd_una, self.recovery_point):
             self._exit_recovery(now)  # RFC 6582 §3.2 step 3: a full acknowledgment
+        if not self.in_recovery and self._retrans_stamp is not None:
+            self._retrans_stamp_cleanup()
         if not self.in_recovery and self.board.lost_bytes > 0:
             self._enter_recovery(now, prior_pipe)
         if int(seg.flags) & 0x40 and self.ecn_ok:  # ECE
@@ -199,6 +201,15 @@ class AckInput(TCB):
         self.prr = PRR(self.cc.ssthresh, max(prior_cwnd, prior_pipe, 1), self.eff_mss)
         self._prr_allowance = 0
         self._count("TCPRecoveries")
+
+    def _retrans_stamp_cleanup(self) -> None:
+        """Linux tcp_retrans_stamp_cleanup (tcp_try_to_open, tcp_try_undo_recovery,
+        tcp_enter_recovery): out of recovery, or as a new one begins, with no
+        retransmission left in the network (tcp_any_retrans_done), the loss episode is
+        over and the next one starts the user timeout's clock afresh."""
+        head = self.board.segments[0] if self.board.segments else None
+        if (head is None or not head.retransmits) and not self.board.retrans_out():
+            self._retrans_stamp = None
 
     def _whole_segments(self) -> None:
         """ssthresh counts whole segments, as Linux's snd_ssthresh counts packets."""

@@ -51,6 +51,16 @@ class TCPConfig:
     retries2: int = 15  # Linux net.ipv4.tcp_retries2 (RFC 9293 §3.8.3 R2), counted in RTOs
     time_wait: float = 60.0  # 2MSL; Linux TCP_TIMEWAIT_LEN = 60 s (RFC 9293 §3.4.2: MSL 2 min)
     fin_timeout: float = 60.0  # Linux net.ipv4.tcp_fin_timeout (orphan FIN_WAIT_2)
+    #: TCP_USER_TIMEOUT (RFC 5482; Linux icsk_user_timeout, set in milliseconds through
+    #: setsockopt), in seconds; 0 = off, Linux's default.  When set, how long transmitted
+    #: data may stay unacknowledged (counted from the first retransmission, Linux
+    #: retrans_stamp) or the peer's window stay closed (zero-window probes) before the
+    #: connection is aborted with ETIMEDOUT, instead of the retries2 count; with
+    #: keepalive, how long the peer may stay silent once probes go unanswered, instead of
+    #: keepcnt (Linux tcp_write_timeout, tcp_probe_timer, tcp_keepalive_timer).  In
+    #: connect() it counts from the SYN, and whichever of it and syn_retries ends first
+    #: ends the attempt.
+    user_timeout: float = 0.0
 
     # --- data transfer (RFC 9293 §3.8, RFC 5681, RFC 3168) ---------------------------
     #: Congestion control by name, like Linux's net.ipv4.tcp_congestion_control.
@@ -81,6 +91,9 @@ class TCPConfig:
     delack: float = 0.04
     #: net.ipv4.tcp_dsack (RFC 2883).
     dsack: bool = True
+    #: The tail loss probe (RFC 8985 §7), sent with SACK only as Linux does; off like
+    #: Linux with net.ipv4.tcp_early_retrans below 3.
+    tlp: bool = True
     #: Keepalive (RFC 9293 §3.8.4; SO_KEEPALIVE, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, Linux
     #: tcp_keepalive_time 7200 s, tcp_keepalive_intvl 75 s, tcp_keepalive_probes 9).
     keepalive: bool = False
@@ -110,6 +123,8 @@ class TCPConfig:
             raise UsageError(f"unknown congestion control {self.congestion!r}; known: {known}")
         if self.hystart not in HYSTART_VARIANTS:
             raise UsageError(f"unknown HyStart variant {self.hystart!r}; known: {HYSTART_VARIANTS}")
+        if self.user_timeout < 0:  # Linux do_tcp_setsockopt: TCP_USER_TIMEOUT < 0 -> EINVAL
+            raise UsageError(f"user_timeout must be >= 0, not {self.user_timeout!r}")
 
     def with_(self, **changes: object) -> TCPConfig:
         """A copy with some fields changed."""

@@ -71,7 +71,9 @@ class Connection(Timers, AckInput, Introspection):
         """Change options of a live connection, as setsockopt does: TCP_NODELAY
         (``nodelay``), SO_KEEPALIVE and TCP_KEEPIDLE/INTVL/CNT (``keepalive``,
         ``keepidle``...), SO_SNDBUF/SO_RCVBUF (``sndbuf``, ``rcvbuf``), TCP_MAXSEG
-        (``mss``, before the handshake), TCP_CONGESTION (``congestion``)."""
+        (``mss``, before the handshake), TCP_CONGESTION (``congestion``),
+        TCP_USER_TIMEOUT (``user_timeout``, in seconds; it takes effect at the next
+        timer expiry, as in Linux)."""
         self.config = self.config.with_(**changes)
         self.sndbuf.capacity = self.config.sndbuf
         self.rcvbuf.capacity = self.config.rcvbuf
@@ -102,6 +104,7 @@ class Connection(Timers, AckInput, Introspection):
         self._choose_iss(now)
         self._set_state(Trigger.ACTIVE_OPEN)
         self._send_syn(now)
+        self._retrans_stamp = now  # Linux tcp_connect: the user timeout counts from the SYN
         self._start_rto(now)
 
     def _choose_iss(self, now: float) -> None:
@@ -387,6 +390,8 @@ class Connection(Timers, AckInput, Introspection):
             self.rto.reset_backoff()
             self._init_cc(now)
             self._syn_retries = 0
+            self._retrans_stamp = None  # the handshake's retransmissions are over
+            self._last_rcv = now  # the peer was last heard from (keepalive's user timeout)
             # RFC 3168 §6.1.1: an ECN-setup SYN-ACK has ECE set and CWR clear.
             self.ecn_ok = (
                 self._ecn_requested and bool(seg.flags & Flags.ECE) and not (seg.flags & Flags.CWR)
@@ -535,6 +540,7 @@ class Connection(Timers, AckInput, Introspection):
                 self._rto_deadline = None
                 self.rto.reset_backoff()
                 self._init_cc(now)
+                self._retrans_stamp = None  # Linux tcp_rcv_state_process: retrans_stamp = 0
                 self._arm_keepalive(now)
                 self._set_state(Trigger.RCV_ACK_OF_SYN)
                 if self._fin_queued:  # close() was called in SYN_RECEIVED
@@ -586,7 +592,10 @@ class Connection(Timers, AckInput, Introspection):
                 # Linux: data for a socket nobody reads any more -> reset
                 # (RFC 9293 §3.10.4 leaves it open; LINUX_MIB_TCPABORTONDATA).
                 self._count("TCPAbortOnData")
-                self._send_rst(now, self.snd_nxt)
+                # Linux answers the segment (tcp_v4_send_reset): <SEQ=SEG.ACK><CTL=RST>,
+                # which the peer takes even if our FIN has not reached it (RFC 5961 §3.2
+                # wants RCV.NXT exactly; SND.NXT is one past it then).
+                self._send_rst(now, seg.ack)
                 self.sndbuf.clear()
                 self._set_state(Trigger.RCV_DATA_AFTER_CLOSE)
                 return

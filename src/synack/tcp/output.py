@@ -284,8 +284,11 @@ class Output(TCB):
                 self._snd_sml = end
         return seg
 
-    def _retransmit(self, s: SentSegment, now: float) -> None:
-        """Resend one segment from the scoreboard (RFC 6675 NextSeg / RFC 8985 §6.3)."""
+    def _retransmit(self, s: SentSegment, now: float, *, probe: bool = False) -> None:
+        """Resend one segment from the scoreboard (RFC 6675 NextSeg / RFC 8985 §6.3).
+        Unless it is a tail loss probe (``probe``), the first retransmission of a loss
+        episode starts the user timeout's clock (Linux tcp_retransmit_skb: "Save stamp
+        of the first (attempted) retransmit", retrans_stamp)."""
         n = min(seq_sub(s.end, s.start) - (1 if s.fin else 0), self.eff_mss)
         if n < seq_sub(s.end, s.start) - (1 if s.fin else 0):
             self.board.split(s, n)  # the segment is larger than the MSS now
@@ -297,6 +300,8 @@ class Output(TCB):
         seg = self._emit(now, flags, s.start, payload, retrans=True)
         s.retransmits += 1
         s.xmit_time = now
+        if not probe and self._retrans_stamp is None:
+            self._retrans_stamp = now
         s.tsval = self._seg_tsval(seg)
         self.board.retransmitted(s)
         self._spend(seq_sub(s.end, s.start))
@@ -316,6 +321,8 @@ class Output(TCB):
 
         if not self.sack_ok or self.in_recovery or self._tlp_high is not None:
             return
+        if not self.config.tlp:
+            return  # net.ipv4.tcp_early_retrans below 3
         if not self.board.segments:
             return
         rto_left = None if self._rto_deadline is None else self._rto_deadline - now
@@ -332,3 +339,6 @@ class Output(TCB):
                 self._persist_deadline = now + self.rto.rto
         else:
             self._persist_deadline = None
+            # The window opened, or data is in flight: Linux tcp_ack_probe and
+            # tcp_probe_timer reset icsk_probes_tstamp (the user timeout's clock).
+            self._probes_stamp = None

@@ -73,6 +73,7 @@ class TCB:
         "_peer_fin",
         "_peer_offer",
         "_persist_deadline",
+        "_probes_stamp",
         "_prr_allowance",
         "_prr_cwnd",
         "_rcv_adv",
@@ -81,6 +82,7 @@ class TCB:
         "_rcvq_time",
         "_read_closed",
         "_reorder_deadline",
+        "_retrans_stamp",
         "_round_end",
         "_rto_deadline",
         "_rto_recovery",
@@ -230,6 +232,11 @@ class TCB:
         self._persist_deadline: float | None = None
         self._keepalive_deadline: float | None = None
         self._keepalive_probes = 0
+        # TCP_USER_TIMEOUT's clocks (RFC 5482): Linux tp->retrans_stamp, when the first
+        # retransmission of the current loss episode was sent (in connect(), the SYN),
+        # and icsk_probes_tstamp, when the persist timer first fired on a closed window.
+        self._retrans_stamp: float | None = None
+        self._probes_stamp: float | None = None
         self._tw_deadline: float | None = None
         self._fw2_deadline: float | None = None
         # (end seq, send time) of the SYN or SYN-ACK, for the handshake's RTT (Karn);

@@ -1,6 +1,7 @@
 """Timer expiry: retransmission (RFC 6298 §5), tail loss probe and RACK reordering
 (RFC 8985 §6.3, §7), persist (RFC 9293 §3.8.6.1), keepalive (RFC 9293 §3.8.4), delayed
-ACK (RFC 9293 §3.8.6.3), TIME_WAIT (§3.10.8) and the FIN_WAIT_2 orphan timeout (Linux)."""
+ACK (RFC 9293 §3.8.6.3), TIME_WAIT (§3.10.8) and the FIN_WAIT_2 orphan timeout (Linux);
+the user timeout (RFC 5482 TCP_USER_TIMEOUT) bounds the first three."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from synack.tcp.prr import PRR
 from synack.tcp.seq import seq_add, seq_sub
 from synack.tcp.states import State, Trigger
 from synack.tcp.tcb import A
+
+#: Linux tcp_clamp_rto_to_user_timeout: "user timeout has passed; fire ASAP" (1 jiffy,
+#: HZ = 1000), and tcp_clamp_probe0_to_user_timeout's floor TCP_TIMEOUT_MIN (2 jiffies).
+_ASAP = 0.001
+_TIMEOUT_MIN = 0.002
 
 
 class Timers(Output):
@@ -73,12 +79,22 @@ class Timers(Output):
             if self._syn_retries >= self.config.syn_retries:
                 self._fail(errnos.ETIMEDOUT, "SYN retransmissions exhausted", Trigger.TIMEOUT)
                 return
+            # Linux tcp_write_timeout: in SYN_SENT the user timeout is checked too.
+            if self._user_timed_out(now, self._syn_retries):
+                self._fail(errnos.ETIMEDOUT, "user timeout (SYN)", Trigger.TIMEOUT)
+                return
             self._syn_retries += 1
             self.rto.back_off()
             self._send_syn(now, retrans=True)
-            self._start_rto(now)
+            self._start_rto_clamped(now)
             return
         if st is State.SYN_RECEIVED:
+            # A simultaneous open's full socket (not a listener's request socket, whose
+            # timer, Linux reqsk_timer_handler, has no user timeout) is bounded by it too.
+            active = not (self.listener_child or self._passive)
+            if active and self._user_timed_out(now, self._syn_retries):
+                self._fail(errnos.ETIMEDOUT, "user timeout (SYN-ACK)", Trigger.TIMEOUT)
+                return
             if self._syn_retries >= self.config.synack_retries:
                 if self.listener_child or self._passive:
                     self._set_state(Trigger.TIMEOUT, prefer=State.CLOSED)  # dropped silently
@@ -90,11 +106,21 @@ class Timers(Output):
             self._syn_retries += 1
             self.rto.back_off()
             self._send_syn_ack(now, retrans=True)
-            self._start_rto(now)
+            if active:
+                self._start_rto_clamped(now)
+            else:
+                self._start_rto(now)
             return
         if not self.board.segments:
             return
-        if self.retransmits >= self.config.retries2:
+        if self.config.user_timeout > 0:
+            # RFC 5482 §3, Linux tcp_write_timeout -> retransmits_timed_out(sk, retries2,
+            # icsk_user_timeout): with a user timeout, the time since the first
+            # retransmission decides, not the retries2 count.
+            if self._user_timed_out(now, self.retransmits):
+                self._fail(errnos.ETIMEDOUT, "user timeout", Trigger.TIMEOUT)
+                return
+        elif self.retransmits >= self.config.retries2:
             self._fail(errnos.ETIMEDOUT, "retransmissions exhausted", Trigger.TIMEOUT)
             return
         self.retransmits += 1
@@ -114,8 +140,32 @@ class Timers(Output):
         self._tlp_deadline = None
         self._tlp_high = None
         self.rto.back_off()  # RFC 6298 §5.5
-        self._start_rto(now)  # RFC 6298 §5.6
+        if self._retrans_stamp is None:
+            # Linux tcp_retransmit_skb: "Save stamp of the first (attempted) retransmit."
+            self._retrans_stamp = now
+        self._start_rto_clamped(now)  # RFC 6298 §5.6
         self._send_retransmissions_after_rto(now)
+
+    def _user_timed_out(self, now: float, retransmits: int) -> bool:
+        """Linux retransmits_timed_out() with icsk_user_timeout: at least one
+        retransmission was made (icsk_retransmits) and the user timeout has passed since
+        retrans_stamp.  False when no user timeout is set."""
+        ut = self.config.user_timeout
+        stamp = self._retrans_stamp
+        return ut > 0 and retransmits > 0 and stamp is not None and now >= stamp + ut
+
+    def _start_rto_clamped(self, now: float) -> None:
+        """Re-arm the retransmission timer after an expiry, no later than the user timeout
+        (Linux tcp_clamp_rto_to_user_timeout), so that the last expiry comes at the user
+        timeout and not up to a whole backed-off RTO after it."""
+        ut = self.config.user_timeout
+        stamp = self._retrans_stamp
+        if ut <= 0 or stamp is None:
+            self._start_rto(now)
+        elif now >= stamp + ut:
+            self._rto_deadline = now + _ASAP  # "user timeout has passed; fire ASAP"
+        else:
+            self._rto_deadline = min(now + self.rto.rto, stamp + ut)
 
     def _send_retransmissions_after_rto(self, now: float) -> None:
         lost = self.board.next_lost()
@@ -154,7 +204,9 @@ class Timers(Output):
         if avail and room > 0:
             self._send_new(now, min(avail, mss, room), False)
         else:
-            self._retransmit(self.board.segments[-1], now)
+            # Linux tcp_send_loss_probe resends with __tcp_retransmit_skb: the probe does
+            # not start the user timeout's clock (retrans_stamp).
+            self._retransmit(self.board.segments[-1], now, probe=True)
         self._tlp_high = self.snd_max
         self._count("TCPLossProbes")
         self._start_rto(now)
@@ -163,7 +215,12 @@ class Timers(Output):
 
     def _on_persist(self, now: float) -> None:
         """A zero-window probe: Linux sends <SEQ=SND.UNA-1><ACK=RCV.NXT> with no data
-        (tcp_xmit_probe_skb), which makes the peer answer with its window."""
+        (tcp_xmit_probe_skb), which makes the peer answer with its window.
+
+        With a user timeout (RFC 5482), Linux tcp_probe_timer aborts once the window has
+        stayed closed that long since the persist timer first fired (icsk_probes_tstamp),
+        answered probes or not, and tcp_send_probe0 re-arms the timer no later than that
+        (tcp_clamp_probe0_to_user_timeout)."""
         if self.state not in (
             State.ESTABLISHED,
             State.CLOSE_WAIT,
@@ -172,10 +229,20 @@ class Timers(Output):
             State.LAST_ACK,
         ):
             return
+        ut = self.config.user_timeout
+        stamp = self._probes_stamp
+        if stamp is None:
+            self._probes_stamp = stamp = now
+        elif ut > 0 and now >= stamp + ut:
+            self._fail(errnos.ETIMEDOUT, "user timeout: window stayed closed", Trigger.TIMEOUT)
+            return
         self._emit(now, A, seq_add(self.snd_una, -1))
         self._count("TCPWinProbe")
         self.rto.back_off()
-        self._persist_deadline = now + self.rto.rto
+        when = now + self.rto.rto
+        if ut > 0:
+            when = min(when, max(stamp + ut, now + _TIMEOUT_MIN))
+        self._persist_deadline = when
 
     def _arm_keepalive(self, now: float) -> None:
         if self.config.keepalive and self.state in (State.ESTABLISHED, State.CLOSE_WAIT):
@@ -184,13 +251,23 @@ class Timers(Output):
 
     def _on_keepalive(self, now: float) -> None:
         """RFC 9293 §3.8.4: probe an idle connection; after keepcnt unanswered probes the
-        connection is dead: reset it and report ETIMEDOUT (Linux tcp_keepalive_timer)."""
+        connection is dead: reset it and report ETIMEDOUT (Linux tcp_keepalive_timer).
+
+        With a user timeout (RFC 5482) keepcnt does not count: the connection is dead
+        when a probe is unanswered and the user timeout has passed since anything was
+        last received (Linux: "icsk_user_timeout != 0 && elapsed >= user_timeout &&
+        icsk_probes_out > 0")."""
         if not self.config.keepalive or self.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
             return
         if self.board.segments:
             self._keepalive_deadline = now + self.config.keepintvl  # data in flight: RTO rules
             return
-        if self._keepalive_probes >= self.config.keepcnt:
+        ut = self.config.user_timeout
+        if ut > 0:
+            dead = self._keepalive_probes > 0 and now - self._last_rcv >= ut
+        else:
+            dead = self._keepalive_probes >= self.config.keepcnt
+        if dead:
             self._send_active_rst(now)  # Linux tcp_keepalive_timer
             self._fail(errnos.ETIMEDOUT, "keepalive: peer did not answer", Trigger.TIMEOUT)
             return
