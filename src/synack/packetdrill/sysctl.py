@@ -59,6 +59,7 @@ FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "tcp_min_tso_segs": ("min_tso_segs", int),
     # 3 (the default) and 4 run the tail loss probe; 0-2 do not (ip-sysctl.rst).
     "tcp_early_retrans": ("tlp", lambda v: int(v, 0) >= 3),
+    "tcp_syncookies": ("syncookies", lambda v: int(v, 0)),
 }
 _CONFIG_FIELDS = frozenset(f.name for f in fields(TCPConfig))
 
@@ -71,7 +72,6 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     "tcp_notsent_lowat": ("4294967295", "synack has no TCP_NOTSENT_LOWAT limit"),
     "tcp_abort_on_overflow": ("0", "synack drops SYNs when the accept queue is full"),
     "tcp_fastopen": ("0", "synack has no TCP Fast Open"),
-    "tcp_syncookies": ("0", "synack has no SYN cookies"),
 }
 
 #: Why a setting has no synack equivalent (for the report).
@@ -85,7 +85,6 @@ UNSUPPORTED_WHY: dict[str, str] = {
     "tcp_pacing_ca_ratio": "synack does no pacing",
     "tcp_fastopen": "synack has no TCP Fast Open (RFC 7413)",
     "tcp_fastopen_key": "synack has no TCP Fast Open (RFC 7413)",
-    "tcp_syncookies": "synack has no SYN cookies",
 }
 
 

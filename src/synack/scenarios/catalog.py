@@ -17,6 +17,7 @@ from synack.scenarios.base import Scenario, Setup
 from synack.scenarios.testbed import Testbed
 from synack.stack.socket import TcpHandle
 from synack.tcp import events as ev
+from synack.tcp.config import TCPConfig
 from synack.wire.ip import decode_ipv4
 from synack.wire.tcp import Flags, TCPSegment, decode_tcp
 
@@ -29,6 +30,11 @@ def _handshake(tb: Testbed) -> None:
 
 
 def _normal_close(tb: Testbed) -> None:
+    Server(tb, reply=b"pong", close_after=0.2).start()
+    Client(tb, request=b"ping").start()
+
+
+def _syn_cookie(tb: Testbed) -> None:
     Server(tb, reply=b"pong", close_after=0.2).start()
     Client(tb, request=b"ping").start()
 
@@ -614,6 +620,44 @@ SCENARIOS: tuple[Scenario, ...] = (
             "client": ("CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSED"),
             "server": ("LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT"),
         },
+    ),
+    Scenario(
+        "syn-cookie",
+        "a handshake by SYN cookie, as under a SYN flood",
+        (
+            "With net.ipv4.tcp_syncookies=2 (1, Linux's default, does this once the SYN queue "
+            "overflows) the server keeps nothing after its SYN-ACK: its ISN is a cookie (RFC "
+            "4987 §3.6), a keyed hash of the 4-tuple, the client's ISN, the minute and the "
+            "client's MSS, and the window scale and SACK ride in the low bits of its TSval. The "
+            "client's ACK brings both back; the connection is made only then. The wire shows "
+            "an ordinary handshake."
+        ),
+        _syn_cookie,
+        until=70.0,
+        segments=(
+            "C>S S seq=0",
+            "S>C S. seq=0 ack=1",
+            "C>S . seq=1 ack=1",
+            "C>S P. seq=1:5 ack=1",
+            "S>C P. seq=1:5 ack=5",
+            "C>S F. seq=5 ack=5",
+            "S>C . seq=5 ack=6",
+            "S>C F. seq=5 ack=6",
+            "C>S . seq=6 ack=6",
+        ),
+        states={
+            "client": (
+                "CLOSED",
+                "SYN_SENT",
+                "ESTABLISHED",
+                "FIN_WAIT_1",
+                "FIN_WAIT_2",
+                "TIME_WAIT",
+                "CLOSED",
+            ),
+            "server": ("LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"),
+        },
+        testbed_args={"config": TCPConfig(syncookies=2)},
     ),
     Scenario(
         "wraparound",

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from synack.errors import DecodeError
+from synack.stack import syncookies
 from synack.stack.icmp import IcmpLayer
 from synack.stack.listener import Listener
 from synack.stack.ports import PortAllocator
@@ -194,37 +195,57 @@ class Host:
         )
 
     def _listener_segment(self, lst: Listener, seg: TCPSegment, src: str, now: float) -> None:
-        """LISTEN processing (RFC 9293 §3.10.7.2) with Linux's queues."""
+        """LISTEN processing (RFC 9293 §3.10.7.2) with Linux's queues and SYN cookies
+        (:mod:`synack.stack.syncookies`)."""
+        config = lst.config or self.config
         if not seg.syn or seg.rst or seg.has_ack:
+            plain_ack = seg.has_ack and not seg.syn and not seg.rst
+            if (
+                plain_ack
+                and syncookies.cookie_check_due(lst, config, now)
+                and syncookies.accept_cookie_ack(self, lst, seg, src, now)
+            ):
+                return
             rst = reset_for_listen(seg)
             if rst is not None:
                 self._send_raw(rst, src)
             else:
                 self.drop("tcp_listen_ignored")
             return
+        if syncookies.wants_cookie(lst, config):
+            if len(lst.accept_queue) > lst.backlog:  # sk_acceptq_is_full: no use
+                self.counters["ListenOverflows"] += 1
+                self.counters["ListenDrops"] += 1
+                self.drop("tcp_listen_queue_full")
+                return
+            syncookies.send_cookie_syn_ack(self, lst, seg, src, now)
+            return
         if not lst.has_room():
             self.counters["ListenOverflows"] += 1
             self.counters["ListenDrops"] += 1
             self.drop("tcp_listen_queue_full")
             return
+        conn = self.adopt_child(lst, seg.dst_port, src, seg.src_port, config)
+        conn.receive_segment(seg, now, (src, seg.src_port))
+        self._pump(conn)
+
+    def adopt_child(
+        self, lst: Listener, port: int, src: str, src_port: int, config: TCPConfig
+    ) -> Connection:
+        """A new connection for a listener, about to take its first segment."""
         conn = Connection(
-            (self.ip, seg.dst_port),
-            config=lst.config or self.config,
-            secret=self.secret,
-            counters=self.counters,
+            (self.ip, port), config=config, secret=self.secret, counters=self.counters,
             name=self.name,
         )
         conn.become_listener_child()
         if lst.iss is not None:
             conn.set_iss(lst.iss)
-        key = (seg.dst_port, src, seg.src_port)
-        self.connections[key] = conn
+        self.connections[(port, src, src_port)] = conn
         lst.syn_queue.append(conn)
         handle = TcpHandle(self, conn)
         handle.listener = lst
         self.handles[conn] = handle
-        conn.receive_segment(seg, now, (src, seg.src_port))
-        self._pump(conn)
+        return conn
 
     # ------------------------------------------------------------------------------
     # Packets out

@@ -2,8 +2,9 @@
 
 Each SYN to a listening port makes a new TCB (RFC 9293 §3.10.7.2) that waits in the SYN
 queue while in SYN_RECEIVED, then moves to the accept queue once ESTABLISHED.  Both are
-bounded by the backlog: a SYN that finds them full is dropped and counted
-(ListenOverflows / ListenDrops), as Linux does without SYN cookies.
+bounded by the backlog: a SYN that finds them full is answered with a SYN cookie
+(:mod:`synack.stack.syncookies`, Linux's default), or, with cookies off, dropped and
+counted (ListenOverflows / ListenDrops).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class Listener:
         self.syn_queue: list[Connection] = []
         self.accept_queue: deque[TcpHandle] = deque()
         self.closed = False
+        #: When the SYN queue last overflowed into cookies (Linux last_overflow).
+        self.last_overflow: float | None = None
+        self.synflood_warned = False
 
     def has_room(self) -> bool:
         queued = len(self.syn_queue) + len(self.accept_queue)

@@ -102,6 +102,11 @@ class TCPConfig:
     keepcnt: int = 9
     #: PAWS (RFC 7323 §5) is applied whenever timestamps are in use.
 
+    # --- SYN floods (RFC 4987) ----------------------------------------------------------
+    #: net.ipv4.tcp_syncookies: 0 off (a SYN finding the queue full is dropped), 1 SYN
+    #: cookies when the SYN queue overflows (Linux's default), 2 cookies for every SYN.
+    syncookies: int = 1
+
     # --- RFC 5961 ----------------------------------------------------------------------
     #: Minimum interval between challenge ACKs on one connection (RFC 5961 §7;
     #: Linux net.ipv4.tcp_invalid_ratelimit = 500 ms).
@@ -121,6 +126,8 @@ class TCPConfig:
         if self.congestion not in ALGORITHMS:
             known = ", ".join(sorted(ALGORITHMS))
             raise UsageError(f"unknown congestion control {self.congestion!r}; known: {known}")
+        if self.syncookies not in (0, 1, 2):
+            raise UsageError(f"syncookies must be 0, 1 or 2, not {self.syncookies!r}")
         if self.hystart not in HYSTART_VARIANTS:
             raise UsageError(f"unknown HyStart variant {self.hystart!r}; known: {HYSTART_VARIANTS}")
         if self.user_timeout < 0:  # Linux do_tcp_setsockopt: TCP_USER_TIMEOUT < 0 -> EINVAL

@@ -122,6 +122,19 @@ class Connection(Timers, AckInput, Introspection):
         """Pin the ISS instead of RFC 6528's (scenarios that show a wrap use it)."""
         self._forced_iss = iss & MASK
 
+    def open_from_cookie(self, syn: TCPSegment, iss: int, now: float, src: Address) -> None:
+        """Become the connection a SYN cookie stood for (RFC 4987 §3.6; Linux
+        cookie_v4_check, tcp_get_cookie_sock): a listener's child takes ``syn`` -- the
+        client's SYN as the cookie and the echoed timestamp describe it -- as if it had
+        just arrived, with ``iss`` (the cookie) as its ISS.  The SYN-ACK went out
+        statelessly long ago: nothing is sent again, and the handshake is not timed
+        (Linux: snt_synack = 0).  Call it on a new :meth:`become_listener_child` TCB; the
+        final ACK is to be received next."""
+        self.set_iss(iss)
+        self.receive_segment(syn, now, src)
+        self._out.clear()
+        self._timed = None
+
     def become_listener_child(self) -> None:
         """Make this TCB a copy of a listening one, about to take one SYN.
 
