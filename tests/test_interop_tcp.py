@@ -19,6 +19,7 @@ from interop_support import Peer, needs_netns, ns_fixture, recv_all  # noqa: F40
 from synack.api.tun import TunStack
 from synack.link.impairment import ImpairmentConfig
 from synack.link.netns import Netns
+from synack.tcp.config import TCPConfig
 from synack.trace.recorder import Recorder
 
 pytestmark = needs_netns
@@ -123,6 +124,32 @@ def test_synack_client_negotiates_options_with_a_kernel_server(ns: Netns) -> Non
         k.close()
         c.close()
     ls.close()
+
+
+def test_kernel_client_connects_through_a_syn_cookie(ns: Netns) -> None:
+    """tcp_syncookies=2 on synack's side: the kernel's SYN gets a stateless cookie
+    SYN-ACK; its ACK brings the cookie (and, in TSecr, the window scale and SACK) back,
+    and the connection carries data with the options the kernel offered."""
+    with TunStack(ns, config=TCPConfig(syncookies=2)) as st:
+        srv = st.stream()
+        srv.bind(("", PORT))
+        srv.listen()
+        srv.settimeout(10)
+        peer = Peer(kernel_client, ns)
+        conn, _ = srv.accept()
+        k = peer.result(st)
+        assert st.host.counters["SyncookiesRecv"] == 1
+        ki = kernel_tcp_info(k)
+        assert ki["ts"] and ki["sack"] and ki["snd_wscale"] == 7, ki
+        info = conn.info()
+        assert info["snd_wscale"] == ki["rcv_wscale"] and info["rcv_wscale"] == 7
+        data = payload(200_000, b"cookie")
+        sender = Peer(lambda: (k.sendall(data), k.shutdown(socket.SHUT_WR)))
+        conn.settimeout(20)
+        assert recv_all(conn) == data
+        sender.result(st)
+        k.close()
+        conn.close()
 
 
 # --- bulk transfer ---------------------------------------------------------------------
