@@ -23,6 +23,25 @@ from synack.wire.tcp import Flags, TCPSegment, decode_tcp
 
 D = 0.05  # one-way delay of the scenario link (RTT 100 ms)
 
+#: "ping", "pong", then the client closes first and the server 200 ms later.
+_PING_PONG_FOUR_SEGMENT_CLOSE = (
+    "C>S S seq=0",
+    "S>C S. seq=0 ack=1",
+    "C>S . seq=1 ack=1",
+    "C>S P. seq=1:5 ack=1",
+    "S>C P. seq=1:5 ack=5",
+    "C>S F. seq=5 ack=5",
+    "S>C . seq=5 ack=6",
+    "S>C F. seq=5 ack=6",
+    "C>S . seq=6 ack=6",
+)
+_PING_PONG_STATES = {
+    "client": (
+        "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED",
+    ),
+    "server": ("LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"),
+}  # fmt: skip
+
 
 def _handshake(tb: Testbed) -> None:
     Server(tb).start()
@@ -30,11 +49,6 @@ def _handshake(tb: Testbed) -> None:
 
 
 def _normal_close(tb: Testbed) -> None:
-    Server(tb, reply=b"pong", close_after=0.2).start()
-    Client(tb, request=b"ping").start()
-
-
-def _syn_cookie(tb: Testbed) -> None:
     Server(tb, reply=b"pong", close_after=0.2).start()
     Client(tb, request=b"ping").start()
 
@@ -215,29 +229,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         _normal_close,
         until=70.0,
-        segments=(
-            "C>S S seq=0",
-            "S>C S. seq=0 ack=1",
-            "C>S . seq=1 ack=1",
-            "C>S P. seq=1:5 ack=1",
-            "S>C P. seq=1:5 ack=5",
-            "C>S F. seq=5 ack=5",
-            "S>C . seq=5 ack=6",
-            "S>C F. seq=5 ack=6",
-            "C>S . seq=6 ack=6",
-        ),
-        states={
-            "client": (
-                "CLOSED",
-                "SYN_SENT",
-                "ESTABLISHED",
-                "FIN_WAIT_1",
-                "FIN_WAIT_2",
-                "TIME_WAIT",
-                "CLOSED",
-            ),
-            "server": ("LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"),
-        },
+        segments=_PING_PONG_FOUR_SEGMENT_CLOSE,
+        states=_PING_PONG_STATES,
     ),
     Scenario(
         "three-segment-close",
@@ -632,31 +625,10 @@ SCENARIOS: tuple[Scenario, ...] = (
             "client's ACK brings both back; the connection is made only then. The wire shows "
             "an ordinary handshake."
         ),
-        _syn_cookie,
+        _normal_close,  # the same exchange; only the server's handshake differs
         until=70.0,
-        segments=(
-            "C>S S seq=0",
-            "S>C S. seq=0 ack=1",
-            "C>S . seq=1 ack=1",
-            "C>S P. seq=1:5 ack=1",
-            "S>C P. seq=1:5 ack=5",
-            "C>S F. seq=5 ack=5",
-            "S>C . seq=5 ack=6",
-            "S>C F. seq=5 ack=6",
-            "C>S . seq=6 ack=6",
-        ),
-        states={
-            "client": (
-                "CLOSED",
-                "SYN_SENT",
-                "ESTABLISHED",
-                "FIN_WAIT_1",
-                "FIN_WAIT_2",
-                "TIME_WAIT",
-                "CLOSED",
-            ),
-            "server": ("LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"),
-        },
+        segments=_PING_PONG_FOUR_SEGMENT_CLOSE,
+        states=_PING_PONG_STATES,
         testbed_args={"config": TCPConfig(syncookies=2)},
     ),
     Scenario(
