@@ -171,3 +171,17 @@ def test_the_cookie_synack_carries_the_options_in_its_tsval():
 def test_the_syncookies_setting_is_checked():
     with pytest.raises(UsageError):
         TCPConfig(syncookies=3)
+
+
+def test_the_flood_demo_shows_cookies_letting_the_client_in_and_their_absence_not():
+    from synack.scenarios.synflood import run_flood
+
+    with_cookies = run_flood(100, backlog=8)
+    assert with_cookies.connected_at == pytest.approx(0.2)  # one round trip after 0.1 s
+    assert with_cookies.syn_queue == 9  # backlog + 1 flood entries, the rest got cookies
+    report = with_cookies.report()
+    assert "Sending cookies" in report and "TcpExtSyncookiesRecv 1" in report
+    without = run_flood(100, backlog=8, cookies=False)
+    assert without.connected_at is None and "timed out" in (without.error or "")
+    assert "Dropping request" in without.report()
+    assert without.testbed.server.counters["TCPReqQFullDrop"] >= 91 + 3  # flood + retries

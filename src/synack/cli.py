@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--pcap", metavar="FILE", help="also write the packets to a pcap file")
 
+    f = sub.add_parser(
+        "flood", help="a SYN flood against a listener, with SYN cookies or without"
+    )
+    f.add_argument("--syns", type=int, default=200, help="spoofed SYNs (default 200)")
+    f.add_argument("--backlog", type=int, default=16, help="the listener's backlog (16)")
+    f.add_argument("--no-cookies", action="store_true", help="net.ipv4.tcp_syncookies=0")
+    f.add_argument("--seed", type=int, default=1)
+
     st = sub.add_parser("states", help="print the TCP state diagram (from the transition table)")
     st.add_argument("--dot", action="store_true", help="Graphviz DOT instead of text")
 
@@ -93,6 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "scenario":
             return _scenario(args)
+        if args.command == "flood":
+            from synack.scenarios.synflood import run_flood
+
+            result = run_flood(
+                args.syns, backlog=args.backlog, cookies=not args.no_cookies, seed=args.seed
+            )
+            print(result.report(), end="")
+            return 0
         if args.command == "packetdrill":
             from synack.packetdrill.command import run as run_packetdrill
 
@@ -106,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from synack.api.tuncli import run_command
 
             return run_command(args)
-    except (SynackError, OSError) as e:
+    except (SynackError, OSError, ValueError) as e:
         print(f"synack: {e}", file=sys.stderr)
         return 1
     return 2

@@ -221,7 +221,13 @@ class Host:
             syncookies.send_cookie_syn_ack(self, lst, seg, src, now)
             return
         if not lst.has_room():
-            self.counters["ListenOverflows"] += 1
+            # Linux tcp_conn_request: a full accept queue is an overflow; a full SYN
+            # queue without cookies is TCPReqQFullDrop (tcp_syn_flood_action).
+            full_accept = len(lst.accept_queue) > lst.backlog
+            self.counters["ListenOverflows" if full_accept else "TCPReqQFullDrop"] += 1
+            if not full_accept and not lst.synflood_warned:
+                lst.synflood_warned = True
+                self.note(f"Possible SYN flooding on port {lst.port}. Dropping request.")
             self.counters["ListenDrops"] += 1
             self.drop("tcp_listen_queue_full")
             return
