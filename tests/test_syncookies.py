@@ -15,7 +15,7 @@ from synack.tcp import syncookie as sc
 from synack.tcp.config import TCPConfig
 from synack.tcp.states import State
 from synack.wire.ip import PROTO_TCP, IPv4Packet, decode_ipv4, encode_ipv4
-from synack.wire.options import MSS, Timestamps
+from synack.wire.options import MSS, Timestamps, WindowScale
 from synack.wire.tcp import Flags, TCPSegment, decode_tcp, encode_tcp
 
 SECRET = b"k" * 16
@@ -185,3 +185,83 @@ def test_the_flood_demo_shows_cookies_letting_the_client_in_and_their_absence_no
     assert without.connected_at is None and "timed out" in (without.error or "")
     assert "Dropping request" in without.report()
     assert without.testbed.server.counters["TCPReqQFullDrop"] >= 91 + 3  # flood + retries
+
+
+def test_the_counter_and_labels_count_whatever_the_secret_length():
+    for secret in (b"s" * 16, b"s" * 32, b"s" * 64):
+        cookie = sc.make_cookie(secret, LOCAL, REMOTE, 1000, 3, 0.0)
+        assert sc.check_cookie(secret, LOCAL, REMOTE, 1000, cookie, 30.0) == 3
+        assert sc.check_cookie(secret, LOCAL, REMOTE, 1000, cookie, 300.0) is None  # expired
+        later = (cookie + (5 << sc.COOKIEBITS)) & 0xFFFFFFFF  # forged minute counter
+        assert sc.check_cookie(secret, LOCAL, REMOTE, 1000, later, 300.0) is None
+
+
+CLIENT = "203.0.113.5"  # a client that is only packets here (nothing answers for it)
+
+
+def _to_server(tb: Testbed, seg: TCPSegment, src: str = CLIENT) -> None:
+    wire = encode_tcp(seg, src, tb.server.ip)
+    tb.server.receive_packet(encode_ipv4(IPv4Packet(src, tb.server.ip, PROTO_TCP, wire)))
+
+
+def _server_sent(tb: Testbed, dst: str = CLIENT) -> list[TCPSegment]:
+    out = []
+    for p in tb.recorder.packets("send"):
+        ip = decode_ipv4(p.data)
+        if p.src == "server" and ip.dst == dst:
+            out.append(decode_tcp(ip.payload, ip.src, ip.dst))
+    return out
+
+
+def test_an_ack_of_a_cookie_reaching_a_newer_request_still_gets_in():
+    """The client's SYN got a cookie; the queue drained; its retransmitted SYN made a
+    request with another ISS; then its ACK of the cookie SYN-ACK arrives.  Linux
+    (tcp_check_req -> cookie_v4_check) takes it; no reset."""
+    tb = Testbed(seed=1)
+    lst = tb.server.listen(80, backlog=1)
+    flood = [TCPSegment(2000 + i, 80, 100 * i, 0, Flags.SYN, 64240) for i in range(2)]
+    for i, f in enumerate(flood):
+        _to_server(tb, f, f"198.51.100.{i + 1}")
+    syn = TCPSegment(40000, 80, 5000, 0, Flags.SYN, 64240, options=(MSS(1460),))
+    _to_server(tb, syn)
+    tb.run(until=0.01)
+    (cookie_synack,) = _server_sent(tb)
+    assert tb.server.counters["SyncookiesSent"] == 1
+    for i, f in enumerate(flood):  # the flood's requests go away (reset by "the peer")
+        rst = TCPSegment(f.src_port, 80, f.seq + 1, 0, Flags.RST, 0)
+        _to_server(tb, rst, f"198.51.100.{i + 1}")
+    assert not lst.syn_queue
+    _to_server(tb, syn)  # retransmitted: a request now, with an ordinary ISS
+    assert len(lst.syn_queue) == 1
+    ack = TCPSegment(40000, 80, 5001, (cookie_synack.seq + 1) & 0xFFFFFFFF, Flags.ACK, 502)
+    _to_server(tb, ack)
+    tb.run(until=0.05)
+    assert not any(s.rst for s in _server_sent(tb))
+    assert tb.server.counters["SyncookiesRecv"] == 1 and not lst.syn_queue
+    (conn,) = tb.server.connections.values()
+    assert conn.state is State.ESTABLISHED and conn.iss == cookie_synack.seq
+
+
+def test_a_window_scale_above_14_is_clamped_in_the_cookie():
+    tb = Testbed(seed=1, config=TCPConfig(syncookies=2))
+    tb.server.listen(80)
+    opts = (MSS(1460), Timestamps(77, 0), WindowScale(15))
+    _to_server(tb, TCPSegment(40000, 80, 5000, 0, Flags.SYN, 64240, options=opts))
+    tb.run(until=0.01)
+    (synack,) = _server_sent(tb)
+    ts = next(o for o in synack.options if isinstance(o, Timestamps))
+    assert sc.decode_ts_options(ts.val) == (14, False, False)  # RFC 7323 §2.3
+
+
+def test_a_cookie_connection_counts_only_the_segments_on_the_wire():
+    tb = Testbed(seed=1, config=TCPConfig(syncookies=2))
+    srv = socket(SimRuntime(tb.sim, tb.server))
+    srv.bind(("", 80))
+    srv.listen(8)
+    cli = socket(SimRuntime(tb.sim, tb.client))
+    cli.connect(("192.0.2.2", 80))
+    conn, _ = srv.accept()
+    sent = [p for p in tb.recorder.packets("send") if p.src == "server"]
+    assert tb.server.counters["OutSegs"] == len(sent) == 1  # the cookie SYN-ACK
+    info = conn.info()
+    assert info["segs_in"] == 1 and info["segs_out"] == 0  # the ACK; nothing sent yet

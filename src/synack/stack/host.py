@@ -171,6 +171,13 @@ class Host:
             # 4-tuple in TIME_WAIT when a listener waits on the port.
             self._forget(conn)
             conn = None
+        if (
+            conn is not None
+            and conn.listener_child
+            and conn.state is State.SYN_RECEIVED
+            and self._cookie_replaces_request(conn, seg, pkt.src, now)
+        ):
+            return
         if conn is not None:
             conn.receive_segment(seg, now, (pkt.src, seg.src_port))
             self._pump(conn)
@@ -184,6 +191,28 @@ class Host:
         rst = reset_for_closed(seg)
         if rst is not None:
             self._send_raw(rst, pkt.src)
+
+    def _cookie_replaces_request(
+        self, conn: Connection, seg: TCPSegment, src: str, now: float
+    ) -> bool:
+        """Linux tcp_check_req: an ACK that does not acknowledge a request's SYN-ACK goes
+        back to the listener, whose cookie check may take it -- the client answers a
+        cookie SYN-ACK sent before its retransmitted SYN made this request.  A valid
+        cookie replaces the request; anything else is the request's to answer."""
+        if seg.syn or seg.rst or not seg.has_ack or seg.ack == conn.snd_nxt:
+            return False
+        lst = self.listeners.get(seg.dst_port)
+        if lst is None or lst.closed:
+            return False
+        config = lst.config or self.config
+        if not syncookies.cookie_check_due(lst, config, now):
+            return False
+        if syncookies.cookie_index(self, seg, src, now) is None:
+            return False
+        if conn in lst.syn_queue:
+            lst.syn_queue.remove(conn)
+        self._forget(conn)
+        return syncookies.accept_cookie_ack(self, lst, seg, src, now)
 
     def _tw_reusable(self, conn: Connection, seg: TCPSegment) -> bool:
         return (

@@ -34,7 +34,7 @@ def send_cookie_syn_ack(host: Host, lst: Listener, seg: TCPSegment, src: str, no
     if config.syncookies == 1 and not lst.synflood_warned:
         lst.synflood_warned = True  # Linux logs this once per listener
         host.note(f"Possible SYN flooding on port {lst.port}. Sending cookies.")
-    host.counters["TCPReqQFullDoCookies"] += config.syncookies == 1
+    host.counters["TCPReqQFullDoCookies"] += 1  # tcp_syn_flood_action, any setting
     local, remote = (host.ip, seg.dst_port), (src, seg.src_port)
     iss = sc.make_cookie(host.secret, local, remote, seg.seq, sc.mss_index(seg.mss), now)
     # The SYN-ACK is the one a listener's child would send with that ISS (Linux
@@ -50,7 +50,10 @@ def send_cookie_syn_ack(host: Host, lst: Listener, seg: TCPSegment, src: str, no
         options: list[TCPOption] = []
         for o in syn_ack.options:
             if isinstance(o, Timestamps):
-                wscale = seg.wscale if config.window_scaling else None
+                # The peer's shift, clamped to 14 as the handshake clamps it (RFC 7323
+                # §2.3): more would spill into the SACK and ECN bits.
+                peer = seg.wscale
+                wscale = min(peer, 14) if config.window_scaling and peer is not None else None
                 ecn = child.ecn_ok
                 o = Timestamps(sc.encode_ts_options(o.val, wscale, agreement.sack, ecn), o.ecr)
             options.append(o)
@@ -68,13 +71,20 @@ def cookie_check_due(lst: Listener, config: TCPConfig, now: float) -> bool:
     return config.syncookies == 1 and last is not None and now - last < sc.VALID
 
 
+def cookie_index(host: Host, seg: TCPSegment, src: str, now: float) -> int | None:
+    """The MSS index of the cookie ``seg`` acknowledges, or None if it carries none."""
+    local, remote = (host.ip, seg.dst_port), (src, seg.src_port)
+    client_isn = (seg.seq - 1) & 0xFFFFFFFF
+    return sc.check_cookie(host.secret, local, remote, client_isn, (seg.ack - 1) & 0xFFFFFFFF, now)
+
+
 def accept_cookie_ack(host: Host, lst: Listener, seg: TCPSegment, src: str, now: float) -> bool:
     """The final ACK of a cookie handshake: make the connection and give it the ACK.
     False when it carries no valid cookie (the caller resets it, as Linux does)."""
-    local, remote = (host.ip, seg.dst_port), (src, seg.src_port)
+    remote = (src, seg.src_port)
     client_isn = (seg.seq - 1) & 0xFFFFFFFF
     iss = (seg.ack - 1) & 0xFFFFFFFF
-    index = sc.check_cookie(host.secret, local, remote, client_isn, iss, now)
+    index = cookie_index(host, seg, src, now)
     if index is None:
         host.counters["SyncookiesFailed"] += 1
         return False
@@ -83,7 +93,8 @@ def accept_cookie_ack(host: Host, lst: Listener, seg: TCPSegment, src: str, now:
     options: list[TCPOption] = [MSS(sc.MSS_TABLE[index])]
     flags = Flags.SYN
     ts = seg.timestamps
-    if ts is not None and ts[1] and config.timestamps:
+    if ts is not None and config.timestamps:
+        # (A TSecr of 0 is a cookie timestamp too: shift 0, no SACK, no ECN.)
         decoded = sc.decode_ts_options(ts[1])
         if decoded is None:
             return False

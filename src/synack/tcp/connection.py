@@ -78,7 +78,7 @@ class Connection(Timers, AckInput, Introspection):
         self.sndbuf.capacity = self.config.sndbuf
         self.rcvbuf.capacity = self.config.rcvbuf
         self.acks.timeout = self.config.delack
-        if "congestion" in changes and self.cc is not None:
+        if ("congestion" in changes or "hystart" in changes) and self.cc is not None:
             old = self.cc
             self._init_cc(now)
             assert self.cc is not None
@@ -134,6 +134,10 @@ class Connection(Timers, AckInput, Introspection):
         self.receive_segment(syn, now, src)
         self._out.clear()
         self._timed = None
+        # Neither the SYN (rebuilt) nor this SYN-ACK (never sent) is a segment of ours.
+        self._count("OutSegs", -1)
+        self.stats["segs_out"] -= 1
+        self.stats["segs_in"] -= 1
 
     def become_listener_child(self) -> None:
         """Make this TCB a copy of a listening one, about to take one SYN.

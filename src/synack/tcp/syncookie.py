@@ -18,7 +18,11 @@ are given, never read.
 
 from __future__ import annotations
 
-from synack.tcp.isn import isn_offset
+import hashlib
+import socket
+from functools import lru_cache
+from typing import Any
+
 from synack.tcp.seq import MASK
 
 COOKIEBITS = 24
@@ -42,9 +46,24 @@ VALID = 120.0
 Address = tuple[str, int]
 
 
+@lru_cache(maxsize=64)
+def _keyed(secret: bytes, which: bytes) -> Any:
+    """BLAKE2s keyed with the secret, personalized per hash (H1, H2), nothing hashed."""
+    return hashlib.blake2s(key=secret[:32], digest_size=4, person=which)
+
+
 def _hash(secret: bytes, which: bytes, local: Address, remote: Address, count: int = 0) -> int:
-    key = secret + which + count.to_bytes(4, "big")
-    return isn_offset(key, local, remote)
+    """A keyed hash of the 4-tuple and the minute counter; only the secret is the key,
+    so the counter and the label count whatever the secret's length."""
+    h = _keyed(secret, which).copy()
+    h.update(
+        count.to_bytes(4, "big")
+        + socket.inet_aton(local[0])
+        + local[1].to_bytes(2, "big")
+        + socket.inet_aton(remote[0])
+        + remote[1].to_bytes(2, "big")
+    )
+    return int.from_bytes(h.digest(), "big")
 
 
 def mss_index(mss: int | None) -> int:

@@ -352,7 +352,8 @@ class TCB:
 
     def _init_cc(self, now: float) -> None:
         """RFC 6928: IW = 10 segments (Linux TCP_INIT_CWND)."""
-        self._ack_rcvd_at = self._data_rcvd_at = self._data_sent_at = now  # established
+        if self.cc is None:  # establishment (not a TCP_CONGESTION change later)
+            self._ack_rcvd_at = self._data_rcvd_at = self._data_sent_at = now
         mss = self.eff_mss
         self.cc = make_cc(self.config.congestion, mss, self.config.initial_cwnd_segments * mss, now)
         self.cc.restart_after_idle = self.config.slow_start_after_idle

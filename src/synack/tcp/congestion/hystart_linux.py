@@ -75,6 +75,8 @@ class LinuxHyStart:
             self.delay_min = rtt
         if self.found or not active or cwnd_segments < LOW_WINDOW:
             return False
+        # Since Linux 5.7 rounds are only tracked here, from 16 segments on (before, a
+        # reset in bictcp_cong_avoid ran on every slow-start ACK).
         if self.end_seq is None or seq_gt(snd_una, self.end_seq):
             self._new_round(now, snd_nxt)
         if self.detect & ACK_TRAIN and now - self.last_ack <= ACK_DELTA:
