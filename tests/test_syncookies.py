@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -78,6 +80,18 @@ def _serve(tb: Testbed, backlog: int = 4):
     return srv
 
 
+def _connected_through_a_cookie(tb: Testbed) -> tuple[Any, Any]:
+    """A listener on port 80 (its host set to send cookies for every SYN) and a client
+    connected to it: (the listening socket, whose accept() gives the connection, and
+    the client's socket)."""
+    srv = socket(SimRuntime(tb.sim, tb.server))
+    srv.bind(("", 80))
+    srv.listen(8)
+    cli = socket(SimRuntime(tb.sim, tb.client))
+    cli.connect(("192.0.2.2", 80))
+    return srv, cli
+
+
 def test_a_flooded_listener_still_lets_a_real_client_in_with_a_cookie():
     tb = Testbed(seed=1)
     srv = _serve(tb)
@@ -130,11 +144,7 @@ def test_an_ack_with_a_forged_cookie_is_reset():
 
 def test_syncookies_2_keeps_no_state_for_any_syn_and_without_timestamps_loses_options():
     tb = Testbed(seed=1, config=TCPConfig(syncookies=2, timestamps=False))
-    srv = socket(SimRuntime(tb.sim, tb.server))
-    srv.bind(("", 80))
-    srv.listen(128)
-    cli = socket(SimRuntime(tb.sim, tb.client))
-    cli.connect(("192.0.2.2", 80))
+    srv, cli = _connected_through_a_cookie(tb)
     conn, _ = srv.accept()
     lst = tb.server.listeners[80]
     assert tb.server.counters["SyncookiesRecv"] == 1 and not lst.syn_queue
@@ -152,11 +162,7 @@ def test_syncookies_2_keeps_no_state_for_any_syn_and_without_timestamps_loses_op
 
 def test_the_cookie_synack_carries_the_options_in_its_tsval():
     tb = Testbed(seed=1, config=TCPConfig(syncookies=2))
-    srv = socket(SimRuntime(tb.sim, tb.server))
-    srv.bind(("", 80))
-    srv.listen(8)
-    cli = socket(SimRuntime(tb.sim, tb.client))
-    cli.connect(("192.0.2.2", 80))
+    _connected_through_a_cookie(tb)
     synacks = []
     for p in tb.recorder.packets("send"):
         ip = decode_ipv4(p.data)
@@ -255,11 +261,7 @@ def test_a_window_scale_above_14_is_clamped_in_the_cookie():
 
 def test_a_cookie_connection_counts_only_the_segments_on_the_wire():
     tb = Testbed(seed=1, config=TCPConfig(syncookies=2))
-    srv = socket(SimRuntime(tb.sim, tb.server))
-    srv.bind(("", 80))
-    srv.listen(8)
-    cli = socket(SimRuntime(tb.sim, tb.client))
-    cli.connect(("192.0.2.2", 80))
+    srv, _ = _connected_through_a_cookie(tb)
     conn, _ = srv.accept()
     sent = [p for p in tb.recorder.packets("send") if p.src == "server"]
     assert tb.server.counters["OutSegs"] == len(sent) == 1  # the cookie SYN-ACK
