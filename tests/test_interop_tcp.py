@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import time
+from typing import Any
 
 import pytest
 
@@ -83,14 +84,8 @@ def kernel_tcp_info(k: socket.socket) -> dict[str, int]:
 
 def test_kernel_client_negotiates_mss_wscale_sack_and_timestamps(ns: Netns) -> None:
     with TunStack(ns) as st:
-        srv = st.stream()
-        srv.bind(("", PORT))
-        srv.listen()
-        srv.settimeout(10)
-        peer = Peer(kernel_client, ns)
-        conn, addr = srv.accept()
-        k = peer.result(st)
-        assert addr == k.getsockname()
+        conn, k = _connected_pair(ns, st)
+        assert conn.getpeername() == k.getsockname()
         # The kernel's view (ss, and TCP_INFO, since this ss does not print ts/sack):
         # timestamps and SACK on, our window scale (7) as its send shift, and an MSS of
         # 1460 less the 12 bytes of the timestamp option.
@@ -131,13 +126,7 @@ def test_kernel_client_connects_through_a_syn_cookie(ns: Netns) -> None:
     SYN-ACK; its ACK brings the cookie (and, in TSecr, the window scale and SACK) back,
     and the connection carries data with the options the kernel offered."""
     with TunStack(ns, config=TCPConfig(syncookies=2)) as st:
-        srv = st.stream()
-        srv.bind(("", PORT))
-        srv.listen()
-        srv.settimeout(10)
-        peer = Peer(kernel_client, ns)
-        conn, _ = srv.accept()
-        k = peer.result(st)
+        conn, k = _connected_pair(ns, st)
         assert st.host.counters["SyncookiesRecv"] == 1
         ki = kernel_tcp_info(k)
         assert ki["ts"] and ki["sack"] and ki["snd_wscale"] == 7, ki
@@ -238,7 +227,9 @@ def test_bulk_both_ways_is_byte_exact_under_loss_and_reordering(ns: Netns, seed:
 # --- closing -------------------------------------------------------------------------------
 
 
-def _connected_pair(ns: Netns, st: TunStack) -> tuple[object, socket.socket]:
+def _connected_pair(ns: Netns, st: TunStack) -> tuple[Any, socket.socket]:
+    """synack listens on PORT and a kernel client connects: (synack's accepted socket,
+    the kernel's socket)."""
     srv = st.stream()
     srv.bind(("", PORT))
     srv.listen()

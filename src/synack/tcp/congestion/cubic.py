@@ -111,22 +111,14 @@ class Cubic(StandardCongestionControl):
         super().on_ack(acked, now, rtt, in_flight, app_limited)
         self._last_ack = now
 
-    def on_rtt_sample(
-        self,
-        rtt: float,
-        now: float,
-        *,
-        snd_una: int = 0,
-        snd_nxt: int = 0,
-        srtt: float | None = None,
-    ) -> None:
+    def _take_rtt_sample(self, rtt: float, now: float) -> bool:
         # Linux cubictcp_acked: "Discard delay samples right after fast recovery" (for a
-        # second after the congestion-avoidance epoch began).
+        # second after the congestion-avoidance epoch began); the rest make delay_min.
         if self.t_epoch is not None and now - self.t_epoch < 1.0:
-            return
+            return False
         if self.delay_min is None or rtt < self.delay_min:
             self.delay_min = max(rtt, 1e-6)
-        super().on_rtt_sample(rtt, now, snd_una=snd_una, snd_nxt=snd_nxt, srtt=srtt)
+        return True
 
     def _on_recovery_end(self, now: float) -> None:
         # cwnd = ssthresh: the congestion-avoidance stage starts now.

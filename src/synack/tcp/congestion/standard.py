@@ -158,6 +158,8 @@ class StandardCongestionControl(CongestionControl):
         snd_nxt: int = 0,
         srtt: float | None = None,
     ) -> None:
+        if not self._take_rtt_sample(rtt, now):
+            return
         h = self.hystart
         if isinstance(h, HyStartPP):
             if self.in_slow_start:
@@ -181,6 +183,10 @@ class StandardCongestionControl(CongestionControl):
             pacing_rate=rate,
         ):
             self.ssthresh = max(self.cwnd, 2 * mss)  # Linux: snd_ssthresh = snd_cwnd
+
+    def _take_rtt_sample(self, rtt: float, now: float) -> bool:
+        """Whether an algorithm uses this RTT sample (CUBIC skips some); it may note it."""
+        return True
 
     def on_round_start(self, now: float) -> None:
         if self.hystart is not None and self.in_slow_start and self.hystart.on_round_start():
