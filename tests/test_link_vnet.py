@@ -48,6 +48,33 @@ def test_a_tso_frame_gives_the_packet_whole_and_its_segment_size() -> None:
     assert len(decode_tcp(ip.payload, ip.src, ip.dst).payload) == 20_000
 
 
+def test_without_completion_a_tcp_packet_is_a_view_still_holding_the_partial_sum() -> None:
+    full = tcp_packet(os.urandom(20_000))
+    frame = vnet.HEADER.pack(vnet.F_NEEDS_CSUM, vnet.GSO_TCPV4, 52, 1448, 20, 16) + partial(full)
+    packet, gso, ok = vnet.unwrap(frame, complete=False)
+    assert isinstance(packet, memoryview) and packet.obj is frame  # no copy
+    assert bytes(packet) == partial(full) != full and gso == 1448 and ok
+    # The host takes it as verified (Linux: CHECKSUM_PARTIAL needs no check).
+    ip = decode_ipv4(packet, payload_view=True)
+    seg = decode_tcp(ip.payload, ip.src, ip.dst, verify_checksum=False)
+    assert seg.payload == full[40:]
+    # The pseudo-header check still applies.
+    bad = bytearray(frame)
+    bad[vnet.HEADER_LEN + 36] ^= 0x01
+    with pytest.raises(DecodeError, match="partial sum"):
+        vnet.unwrap(bytes(bad), complete=False)
+
+
+def test_without_completion_udp_is_still_completed_for_its_own_check() -> None:
+    raw = encode_udp(UDPDatagram(53, 53, b"query"), SRC, DST)
+    packet = ipv4_header(SRC, DST, PROTO_UDP, len(raw), ident=1) + raw
+    s = sum(int.from_bytes(packet[i : i + 2], "big") for i in range(12, 20, 2)) + 17 + len(raw)
+    s = (s & 0xFFFF) + (s >> 16)
+    frame = vnet.HEADER.pack(vnet.F_NEEDS_CSUM, 0, 0, 0, 20, 6) + packet[:26]
+    frame += s.to_bytes(2, "big") + packet[28:]
+    assert vnet.unwrap(frame, complete=False) == (packet, 0, True)
+
+
 def test_a_frame_without_offload_is_left_alone() -> None:
     full = tcp_packet(b"hello")
     frame = b"".join(vnet.wrap(full))

@@ -171,12 +171,13 @@ class TunLink:
     def _on_readable(self) -> None:
         if self._closed:
             return
-        packets = self.tun.read_batch(self.batch)
-        self.stats["in_packets"] += len(packets)
+        frames = self.tun.read_batch(self.batch)
+        self.stats["in_packets"] += len(frames)
         verified: list[bool] | None = None
         sizes: list[int] | None = None
+        packets: list[bytes] | list[bytes | memoryview] = frames
         if self.tun.offload:
-            packets, verified, sizes = self._unwrap(packets)
+            packets, verified, sizes = self._unwrap(frames)
         imp = self._in
         observed = bool(self.observers)
         host = self.host
@@ -191,10 +192,11 @@ class TunLink:
                 else:
                     self.stats["in_not_ipv4"] += 1  # IPv6 the kernel still sent, say
             return
-        for data in packets:
-            if not data or data[0] >> 4 != 4:
+        for item in packets:
+            if not item or item[0] >> 4 != 4:
                 self.stats["in_not_ipv4"] += 1
                 continue
+            data = bytes(item)  # already bytes here: unwrapped with complete checksums
             now = self.reactor.time()
             pid = self._next_id()
             src, dst = self.peer_name, host.name
@@ -205,22 +207,27 @@ class TunLink:
                 continue
             self._route(imp.offer(data, now, src, dst), now, src, dst, data, pid, self._deliver_in)
 
-    def _unwrap(self, frames: list[bytes]) -> tuple[list[bytes], list[bool], list[int]]:
+    def _unwrap(
+        self, frames: list[bytes]
+    ) -> tuple[list[bytes | memoryview], list[bool], list[int]]:
         """Packets from frames with a virtio-net header, and for each whether its
         checksum is known good: partial checksums completed; a TSO packet kept whole for
         the host (as GRO would), or cut into wire packets when an inbound impairment
         must act on each."""
-        out: list[bytes] = []
+        out: list[bytes | memoryview] = []
         verified: list[bool] = []
         sizes: list[int] = []
         cut = self._in is not None
+        # Partial checksums are completed only where the octets are looked at (a trace
+        # or pcap) or may be damaged (the impairment); see synack.link.vnet.
+        complete = cut or bool(self.observers)
         for frame in frames:
             try:
-                packet, gso_size, ok = vnet.unwrap(frame)
+                packet, gso_size, ok = vnet.unwrap(frame, complete)
                 if gso_size:
                     self.stats["in_gso_packets"] += 1
                     if cut:
-                        pieces = segment_tcp_packet(packet, gso_size)
+                        pieces = segment_tcp_packet(bytes(packet), gso_size)
                         out.extend(pieces)
                         verified.extend([False] * len(pieces))
                         sizes.extend([0] * len(pieces))

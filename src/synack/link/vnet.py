@@ -14,12 +14,16 @@ advertises checksum offload and TSO to the kernel, as a virtio NIC does.  Then:
   :class:`~synack.tcp.config.TCPConfig`), and the kernel segments or receives them
   whole.
 
-On the way in, synack completes every partial checksum itself (what the NIC would have
-done on the wire) and then hands the packet to the host, whose decoder verifies it as
-for any other packet.  The data of such a packet never crossed a wire, so the check
-covers what can be checked: the pseudo-header sum the kernel left must match the IP
-header's addresses and length.  Packets that are not offloaded keep their own full
-checksums and are verified as they are.
+On the way in, the data of a packet with a partial checksum never crossed a wire, so
+the check covers what can be checked: the pseudo-header sum the kernel left must match
+the IP header's addresses and length.  Summing the data would check nothing (the sum is
+what the NIC would write, not something to compare), so a TCP packet goes to the host
+as it is, marked verified, the way Linux takes a ``CHECKSUM_PARTIAL`` packet as needing
+no check (``skb_csum_unnecessary``).  The checksum is completed (what the NIC would have
+done on the wire) only where the packet's octets are looked at or may be damaged: when a
+trace or pcap records it, when the inbound impairment may corrupt it, and for UDP, whose
+layer verifies its own.  Packets that are not offloaded keep their own full checksums
+and are verified as they are.
 
 The header is in the host's byte order (legacy virtio; TUNSETVNETLE/BE not used), and
 its size is the default 10 octets (``TUNSETVNETHDRSZ`` not used).
@@ -51,6 +55,7 @@ GSO_ECN = 0x80
 HEADER = struct.Struct("=BBHHHH")  # flags, gso_type, hdr_len, gso_size, csum_start/offset
 HEADER_LEN = HEADER.size
 _PLAIN = HEADER.pack(0, GSO_NONE, 0, 0, 0, 0)
+_PROTO_TCP = 6
 _PROTO_UDP = 17
 
 
@@ -64,14 +69,16 @@ class VnetHeader:
     csum_offset: int
 
 
-def unwrap(frame: bytes) -> tuple[bytes, int, bool]:
+def unwrap(frame: bytes, complete: bool = True) -> tuple[bytes | memoryview, int, bool]:
     """The IPv4 packet in a frame read from the device, the GSO segment size (0 when the
     packet is a single wire packet), and whether its transport checksum is known good.
 
-    A partial checksum (``NEEDS_CSUM``) is completed here, in one pass over the data,
-    and the pseudo-header sum the kernel left is checked against the IP header's
-    addresses and length: the packet then carries a full, correct checksum (pcaps of it
-    read clean) and ``True`` says so, so that the host need not sum it again.
+    For a partial checksum (``NEEDS_CSUM``) the pseudo-header sum the kernel left is
+    checked against the IP header's addresses and length, and ``True`` says that the
+    host need not sum the data.  With ``complete`` (or for UDP) the checksum is also
+    completed, in one pass over the data, so that the packet carries a full, correct
+    checksum (pcaps of it read clean); without it a TCP packet is returned as a view of
+    ``frame``, its checksum field still holding the pseudo-header sum.
 
     Raises :class:`DecodeError`: ``vnet_truncated``, ``vnet_gso_unsupported`` (UDP or
     IPv6 segmentation, which synack never enables), ``vnet_bad_csum_offsets``,
@@ -94,6 +101,8 @@ def unwrap(frame: bytes) -> tuple[bytes, int, bool]:
     expected = _pseudo_sum(view, start)
     if partial != expected and not (partial == 0 and expected == 0xFFFF):
         raise DecodeError("vnet_bad_pseudo_header", f"partial sum {partial:#06x}")
+    if not complete and view[9] == _PROTO_TCP:
+        return view, gso, True
     return complete_checksum(view, start, offset), gso, True
 
 

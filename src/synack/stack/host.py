@@ -119,7 +119,7 @@ class Host:
     # ------------------------------------------------------------------------------
 
     def receive_packet(
-        self, data: bytes, *, checksum_verified: bool = False, gso_size: int = 0
+        self, data: bytes | memoryview, *, checksum_verified: bool = False, gso_size: int = 0
     ) -> None:
         """Take one IPv4 packet from the link.
 
@@ -137,7 +137,10 @@ class Host:
             self.drop("ip_not_for_us")
             return
         if pkt.protocol == PROTO_TCP:
-            self._receive_tcp(pkt, not checksum_verified, gso_size)  # copies data once
+            # The payload may stay a view of an immutable packet until the application
+            # reads it (one copy, there); a mutable buffer's is copied at once.
+            view = type(data) is bytes or (type(data) is memoryview and type(data.obj) is bytes)
+            self._receive_tcp(pkt, not checksum_verified, gso_size, view)
         else:
             pkt.payload = bytes(pkt.payload)
             self._receive_other(pkt)
@@ -151,9 +154,13 @@ class Host:
         else:
             self.drop("ip_unknown_protocol")
 
-    def _receive_tcp(self, pkt: IPv4Packet, verify: bool = True, gso_size: int = 0) -> None:
+    def _receive_tcp(
+        self, pkt: IPv4Packet, verify: bool = True, gso_size: int = 0, view: bool = False
+    ) -> None:
         try:
-            seg = decode_tcp(pkt.payload, pkt.src, pkt.dst, verify_checksum=verify)
+            seg = decode_tcp(
+                pkt.payload, pkt.src, pkt.dst, verify_checksum=verify, payload_view=view
+            )
         except DecodeError as e:
             self.counters["InErrs"] += 1
             if e.reason == "tcp_bad_checksum":

@@ -30,6 +30,23 @@ class AckInput(TCB):
     def _process_ack(self, seg: TCPSegment, now: float) -> None:
         ack = seg.ack
         self._ack_rcvd_at = now  # Linux tcp_ack: rcv_tstamp
+        if (
+            ack == self.snd_una
+            and not self.board.segments
+            and self.prr is None
+            and self.recovery_point is None
+            and self._retrans_stamp is None
+            and self._ecn_reduced_until is None
+            and not (int(seg.flags) & 0x40 and self.ecn_ok)
+        ):
+            # Nothing outstanding and nothing new acknowledged -- every segment a pure
+            # receiver gets (Linux tcp_ack's "no_queue" exit): no RTT sample, no loss to
+            # detect, no cwnd change, no duplicate ACK (RFC 5681 §2 wants data
+            # outstanding); only the window may move.
+            if self.sack_ok:
+                self._reorder_deadline = None
+            self._update_window(seg, ack)
+            return
         mss = self.eff_mss
         prior_una = self.snd_una
         prior_pipe = self._pipe()

@@ -60,6 +60,18 @@ class Output(TCB):
     def _send_data(self, now: float) -> None:
         if self.cc is None:
             return
+        if (
+            not self.board.segments
+            and self.sndbuf.available_from(self.snd_nxt) <= 0
+            and (self._fin_seq is None or self.snd_nxt != self._fin_seq)
+        ):
+            # Nothing in flight and nothing waiting, neither data nor the FIN (a pure
+            # receiver, or an idle connection): what the loop below concludes, without it.
+            self.chrono.stop(RWND_LIMITED, now, len(self.sndbuf) == 0)
+            self._validate_cwnd(False)
+            self._persist_deadline = None  # as _arm_persist: no data waits
+            self._probes_stamp = None
+            return
         mss = self.eff_mss
         last = self._last_send
         if (

@@ -36,8 +36,9 @@ class ReceiveBuffer:
         self.capacity = capacity
         # In-order bytes as the chunks that arrived (segment payloads), so that reading
         # everything hands the application those very objects, or one join of them:
-        # no copy into and out of an intermediate buffer.
-        self._chunks: list[bytes] = []  # a list: a deque costs 600 bytes when empty
+        # no copy into and out of an intermediate buffer.  A payload may be a read-only
+        # view of the packet it came in (see _append): the join is then its one copy.
+        self._chunks: list[bytes | memoryview] = []  # a list: a deque costs 600 bytes
         self._len = 0
         # Out-of-order intervals as [stream offset, bytes], sorted and disjoint.  Stream
         # offsets are 64-bit positions (bytes delivered so far + distance from RCV.NXT),
@@ -68,11 +69,11 @@ class ReceiveBuffer:
     def read(self, n: int) -> bytes:
         chunks = self._chunks
         if n >= self._len:
-            out = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            out = bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
             chunks.clear()
             self._len = 0
             return out
-        parts: list[bytes] = []
+        parts: list[bytes | memoryview] = []
         left = n
         i = 0
         while left > 0:
@@ -87,14 +88,18 @@ class ReceiveBuffer:
                 left = 0
         del chunks[:i]  # one move for all the chunks taken
         self._len -= n
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
 
     def peek_all(self) -> bytes:
         return b"".join(self._chunks)
 
-    def _append(self, data: bytes | bytearray) -> None:
+    def _append(self, data: bytes | bytearray | memoryview) -> None:
         if data:
-            self._chunks.append(bytes(data))
+            immutable = type(data) is bytes or (
+                type(data) is memoryview and type(data.obj) is bytes
+            )
+            # A mutable buffer is copied: keep the bytes, not the caller's buffer.
+            self._chunks.append(data if immutable else bytes(data))  # type: ignore[arg-type]
             self._len += len(data)
 
     def clear(self) -> None:

@@ -99,7 +99,7 @@ def ipv4_header(
 
 
 def decode_ipv4(
-    data: bytes, *, verify_checksum: bool = True, payload_view: bool = False
+    data: bytes | memoryview, *, verify_checksum: bool = True, payload_view: bool = False
 ) -> IPv4Packet:
     """Parse an IPv4 packet.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from enum import IntFlag
+from typing import Any
 
 from synack.errors import DecodeError, UsageError
 from synack.wire.checksum import internet_checksum, ones_complement_sum, pseudo_header_sum
@@ -220,7 +221,12 @@ def encode_tcp(seg: TCPSegment, src_ip: str, dst_ip: str, *, checksum: bool = Tr
 
 
 def decode_tcp(
-    data: bytes, src_ip: str, dst_ip: str, *, verify_checksum: bool = True
+    data: bytes | memoryview,
+    src_ip: str,
+    dst_ip: str,
+    *,
+    verify_checksum: bool = True,
+    payload_view: bool = False,
 ) -> TCPSegment:
     """Parse a TCP segment (the IP payload, already trimmed to the IP total length).
 
@@ -229,6 +235,10 @@ def decode_tcp(
     Raises :class:`DecodeError`: ``tcp_truncated`` (< 20 octets), ``tcp_bad_data_offset``
     (offset < 5 words or past the end), ``tcp_bad_checksum``, and the option reasons of
     :func:`~synack.wire.options.decode_options`.
+
+    With ``payload_view`` and a ``memoryview`` for ``data`` the payload is a view of it,
+    not a copy: for a caller whose buffer is immutable (the host's receive path, whose
+    receive buffer then copies the data once, when the application reads it).
     """
     n = len(data)
     if n < HEADER_LEN:
@@ -243,6 +253,8 @@ def decode_tcp(
         if internet_checksum(data, initial) != 0:
             raise DecodeError("tcp_bad_checksum", f"checksum {csum:#06x}")
     options = decode_options(bytes(data[HEADER_LEN:hlen])) if hlen > HEADER_LEN else ()
+    # A view stands in for bytes: the stack only measures, slices and joins a payload.
+    payload: Any = data[hlen:] if payload_view and type(data) is memoryview else bytes(data[hlen:])
     return TCPSegment(
         src_port=sport,
         dst_port=dport,
@@ -252,7 +264,7 @@ def decode_tcp(
         window=window,
         urgent=urgent,
         options=options,
-        payload=bytes(data[hlen:]),
+        payload=payload,
         checksum=csum,
         data_offset=offset,
     )
