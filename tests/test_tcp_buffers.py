@@ -35,7 +35,16 @@ def test_send_buffer_matches_a_bytearray_model(
             size = int(op[1])  # type: ignore[call-overload]
             data = bytes((counter + i) & 0xFF for i in range(size))
             counter += size
-            n = buf.write(data)
+            # bytes, a view of bytes, or a bytearray the writer then reuses
+            kind_of = counter % 3
+            if kind_of == 1:
+                n = buf.write(memoryview(data))
+            elif kind_of == 2:
+                reused = bytearray(data)
+                n = buf.write(reused)
+                reused[:] = bytes(len(reused))
+            else:
+                n = buf.write(data)
             assert n == min(size, capacity - len(model))
             model += data[:n]
         elif kind == "ack":
@@ -60,6 +69,42 @@ def test_acknowledging_a_stale_ack_drops_nothing() -> None:
     assert buf.acknowledge(2**32 - 20) == 0
     assert buf.acknowledge(5) == 15  # across the wrap
     assert buf.slice(5, 100) == b"a" * 35
+
+
+def test_large_immutable_writes_are_kept_and_sent_as_views_mutable_ones_copied() -> None:
+    big = bytes(range(256)) * (CHUNK // 128)  # two chunks' worth
+    buf = SendBuffer(1 << 20)
+    assert buf.write(big) == len(big)
+    assert buf.write(memoryview(big)[:CHUNK]) == CHUNK
+    reused = bytearray(b"m" * CHUNK)
+    assert buf.write(reused) == CHUNK
+    reused[:] = b"X" * CHUNK  # the writer reuses its buffer at once
+    seg = buf.slice(100, 1000)
+    assert isinstance(seg, memoryview) and seg.obj is big  # no copy of the user's bytes
+    assert seg == big[100:1100]
+    assert buf.slice(len(big) + 5, 10) == big[5:15]
+    assert buf.slice(len(big) + CHUNK, CHUNK) == b"m" * CHUNK  # copied on the way in
+    across = buf.slice(len(big) - 10, 20)  # two chunks: one joined copy
+    assert isinstance(across, bytes) and across == big[-10:] + big[:10]
+    # A write cut short by the buffer's space keeps only what fits, still uncopied.
+    small = SendBuffer(CHUNK + 10)
+    assert small.write(big) == CHUNK + 10
+    assert small.slice(0, CHUNK + 20) == big[: CHUNK + 10]
+
+
+def test_receive_buffer_copies_payloads_of_mutable_buffers_only() -> None:
+    from synack.tcp.receiver import ReceiveBuffer
+
+    packet = b"hdr" + b"p" * 100
+    mutable = bytearray(b"hdr" + b"q" * 100)
+    buf = ReceiveBuffer(1 << 20)
+    assert buf.accept(0, 0, memoryview(packet)[3:]) == 100
+    assert buf.accept(100, 100, memoryview(mutable)[3:]) == 100
+    mutable[3:] = b"Z" * 100  # the caller reuses its buffer
+    assert buf.read(1 << 20) == b"p" * 100 + b"q" * 100
+    assert buf.accept(200, 200, memoryview(packet)[3:]) == 100
+    whole = buf.read(1 << 20)
+    assert type(whole) is bytes and whole == b"p" * 100  # a view comes out as bytes
 
 
 def test_many_small_writes_share_chunks() -> None:

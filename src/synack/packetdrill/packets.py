@@ -97,7 +97,7 @@ def decode_outbound(data: bytes, time: float) -> tuple[str, str, Segment] | None
         seg.window,
         seg.urgent,
         seg.options,
-        seg.payload,
+        bytes(seg.payload),
         doff,
         pkt.tos,
         pkt.ttl,

@@ -95,11 +95,11 @@ class ReceiveBuffer:
 
     def _append(self, data: bytes | bytearray | memoryview) -> None:
         if data:
-            immutable = type(data) is bytes or (
-                type(data) is memoryview and type(data.obj) is bytes
-            )
-            # A mutable buffer is copied: keep the bytes, not the caller's buffer.
-            self._chunks.append(data if immutable else bytes(data))  # type: ignore[arg-type]
+            if isinstance(data, bytearray) or (
+                isinstance(data, memoryview) and type(data.obj) is not bytes
+            ):
+                data = bytes(data)  # a mutable buffer: keep a copy, not the caller's
+            self._chunks.append(data)
             self._len += len(data)
 
     def clear(self) -> None:
@@ -111,7 +111,7 @@ class ReceiveBuffer:
 
     # --- network side ----------------------------------------------------------------
 
-    def accept(self, rcv_nxt: int, seq: int, data: bytes) -> int:
+    def accept(self, rcv_nxt: int, seq: int, data: bytes | memoryview) -> int:
         """Take ``data`` starting at ``seq`` (already trimmed to the window, and not
         starting before RCV.NXT).  Returns how many bytes became in order."""
         offset = seq_sub(seq, rcv_nxt)
@@ -153,7 +153,7 @@ class ReceiveBuffer:
         if length > 0 and self.dsack:
             self._dsack = (seq, (seq + length) & MASK)
 
-    def _store(self, start: int, data: bytes, rcv_nxt: int) -> None:
+    def _store(self, start: int, data: bytes | memoryview, rcv_nxt: int) -> None:
         end = start + len(data)
         merged_start, merged = start, bytearray(data)
         keep: list[tuple[int, bytearray]] = []

@@ -8,8 +8,10 @@ The bytes are kept as a list of chunks, not one bytearray: appending to a bytear
 front has been deleted reallocates and copies all of it (megabytes with a large
 SO_SNDBUF), while a chunk list copies each byte once on the way in and once into the
 segment that carries it.  Large writes become chunks of their own (``bytes`` are
-immutable, so a ``bytes`` write is not even copied); small writes are gathered in a
-growing tail chunk, so a stream of one-byte writes does not make a chunk per byte.
+immutable, so a ``bytes`` write, or a view of ``bytes``, is not even copied, and a
+segment cut from such a chunk is a view of it, copied only into the packet); small
+writes are gathered in a growing tail chunk, so a stream of one-byte writes does not
+make a chunk per byte.
 Positions are kept as unbounded stream offsets (``_lo``/``_hi``) so that locating a
 chunk is a bisection, free of sequence-number wraparound.
 """
@@ -32,7 +34,7 @@ class SendBuffer:
     def __init__(self, capacity: int, base: int = 0) -> None:
         self.capacity = capacity
         self.base = base
-        self._chunks: list[bytes | bytearray] = []
+        self._chunks: list[bytes | bytearray | memoryview] = []
         self._starts: list[int] = []  # stream offset of each chunk's first octet
         self._first = 0  # index of the first chunk still held
         self._lo = 0  # stream offset of ``base``
@@ -50,22 +52,31 @@ class SendBuffer:
         """Sequence number just past the last byte held."""
         return seq_add(self.base, self._hi - self._lo)
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         n = min(len(data), self.free)
         if n <= 0:
             return 0
-        piece = data if n == len(data) else data[:n]
+        immutable = type(data) is bytes or (type(data) is memoryview and type(data.obj) is bytes)
+        if n < len(data):
+            data = memoryview(data)[:n] if type(data) is bytes else data[:n]
         chunks = self._chunks
         tail = chunks[-1] if len(chunks) > self._first else None
         if isinstance(tail, bytearray) and len(tail) + n <= CHUNK:
-            tail += piece
+            tail += data
         else:
             self._starts.append(self._hi)
-            chunks.append(bytes(piece) if n >= CHUNK else bytearray(piece))
+            if n < CHUNK:
+                chunks.append(bytearray(data))
+            else:
+                # The caller's immutable bytes are kept as they are; anything else (a
+                # bytearray the caller may reuse) is copied, once.
+                chunks.append(data if immutable else bytes(data))
         self._hi += n
         return n
 
-    def slice(self, seq: int, n: int) -> bytes:
+    def slice(self, seq: int, n: int) -> bytes | memoryview:
+        """The ``n`` octets from ``seq``: a view when they lie in one immutable chunk,
+        else a copy (the growing tail chunk is a bytearray, which a view would pin)."""
         off = seq_sub(seq, self.base)
         if off < 0:
             return b""
@@ -74,12 +85,16 @@ class SendBuffer:
         if pos >= stop:
             return b""
         i = bisect_right(self._starts, pos, self._first) - 1
-        parts: list[bytes] = []
+        parts: list[bytes | memoryview] = []
         while pos < stop:
             chunk, start = self._chunks[i], self._starts[i]
             take = min(stop, start + len(chunk)) - pos
-            with memoryview(chunk) as view:
-                parts.append(bytes(view[pos - start : pos - start + take]))
+            lo = pos - start
+            if type(chunk) is bytearray:
+                with memoryview(chunk) as view:
+                    parts.append(bytes(view[lo : lo + take]))
+            else:
+                parts.append(memoryview(chunk)[lo : lo + take])
             pos += take
             i += 1
         return parts[0] if len(parts) == 1 else b"".join(parts)

@@ -427,7 +427,7 @@ class TCB:
         now: float,
         flags: Flags,
         seq: int,
-        payload: bytes = b"",
+        payload: bytes | memoryview = b"",
         *,
         options: tuple[TCPOption, ...] | None = None,
         retrans: bool = False,

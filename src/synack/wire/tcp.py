@@ -11,7 +11,6 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from enum import IntFlag
-from typing import Any
 
 from synack.errors import DecodeError, UsageError
 from synack.wire.checksum import internet_checksum, ones_complement_sum, pseudo_header_sum
@@ -71,7 +70,7 @@ class TCPSegment:
     window: int
     urgent: int = 0
     options: tuple[TCPOption, ...] = ()
-    payload: bytes = b""
+    payload: bytes | memoryview = b""
     checksum: int | None = field(default=None, compare=False)
     data_offset: int | None = field(default=None, compare=False)
     #: The ECN field of the IP header that carries (or carried) this segment (RFC 3168
@@ -156,7 +155,9 @@ MAX_OPTIONS_LEN = 40  # data offset is 4 bits: at most 15 words, 5 of them fixed
 _FLAG_BITS = 0x1FF  # the nine control bits: NS (RFC 3540) in the low bit of byte 12
 
 
-def encode_tcp_parts(seg: TCPSegment, src_ip: str, dst_ip: str) -> tuple[bytes, bytes]:
+def encode_tcp_parts(
+    seg: TCPSegment, src_ip: str, dst_ip: str
+) -> tuple[bytes, bytes | memoryview]:
     """The segment's header (options included, checksum filled in) and its payload, kept
     apart so that a caller can join them with the IP header in one copy.
 
@@ -253,8 +254,7 @@ def decode_tcp(
         if internet_checksum(data, initial) != 0:
             raise DecodeError("tcp_bad_checksum", f"checksum {csum:#06x}")
     options = decode_options(bytes(data[HEADER_LEN:hlen])) if hlen > HEADER_LEN else ()
-    # A view stands in for bytes: the stack only measures, slices and joins a payload.
-    payload: Any = data[hlen:] if payload_view and type(data) is memoryview else bytes(data[hlen:])
+    payload = data[hlen:] if payload_view and type(data) is memoryview else bytes(data[hlen:])
     return TCPSegment(
         src_port=sport,
         dst_port=dport,
