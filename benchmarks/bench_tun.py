@@ -12,11 +12,16 @@ Each figure is measured in a namespace made for it (and deleted after):
   request, a 100-byte reply, close), in batches, to show whether later batches slow.
 
 Bulk runs go with and without the TUN device's offload (``--offload``): with it the
-kernel hands synack TSO packets of up to 64 KB whatever the MTU, with partial checksums
-that synack completes (one pass over the data) after checking the kernel's pseudo-header
-sum against the IP header, and synack sends its own TSO packets (see
+kernel hands synack TSO packets of up to 64 KB whatever the MTU, with partial checksums:
+synack checks the kernel's pseudo-header sum against the IP header and, as Linux does
+with such packets, does not sum the data (it never crossed a wire; the sum is completed
+only for a trace or pcap), and synack sends its own TSO packets (see
 :mod:`synack.link.vnet`); without it every read and write is one wire packet, and every
 checksum is verified by summing the packet.
+
+``--heap`` (default ``kept``): glibc's heap keeps freed packet memory
+(:mod:`synack.link.malloc`), as the ``synack`` command does; ``default`` measures with
+the C library's own policy.
 
 The kernel's side runs in a separate process (``ip netns exec``), so it does not share
 the interpreter lock with synack.  Needs root, /dev/net/tun and ``ip``.
@@ -36,10 +41,15 @@ import textwrap
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from synack.api.tun import TunStack
 from synack.link.netns import Netns
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from simbench import add_heap_option, apply_heap_option
 
 PORT = 5001
 
@@ -272,14 +282,16 @@ def main(argv: list[str] | None = None) -> int:
         default="both",
         help="TUN checksum/TCP segmentation offload for the bulk runs (default: both)",
     )
+    add_heap_option(p)
     args = p.parse_args(argv)
+    print(apply_heap_option(args.heap))
     offloads = {"on": (True,), "off": (False,), "both": (True, False)}[args.offload]
     nbytes = int(args.bytes)
     prof = cProfile.Profile() if args.profile else None
     mtus = [int(m) for m in args.mtus.split(",") if m]
     for mtu, offload in itertools.product(mtus, offloads):
         how = (
-            "offload (TSO/GSO packets; synack completes and checks partial checksums)"
+            "offload (TSO/GSO packets; partial checksums: pseudo-header sums checked)"
             if offload
             else "no offload (one wire packet per read/write, checksums verified)"
         )

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from simbench import Transfer, profiled, transfer
+from simbench import Transfer, add_heap_option, apply_heap_option, profiled, transfer
 
 from synack.link.impairment import ImpairmentConfig
 from synack.tcp.config import TCPConfig
@@ -88,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         help="segmentation offload (TSO packets of up to 64 KB, cut into MSS-sized"
         " wire packets only where the link must see them); default: both",
     )
+    add_heap_option(ap)
     args = ap.parse_args(argv)
     modes = {"off": (0,), "on": (GSO,), "both": (0, GSO)}[args.offload]
+    print(apply_heap_option(args.heap))
     print(f"python {sys.version.split()[0]}, link delay {LINK.delay * 1e6:.0f} µs each way,")
     print(f"buffers {BUFFER >> 20} MB, checksums on; rates in MB (1e6 bytes) of payload/CPU-s")
     for (mss, target), gso in itertools.product(TARGETS, modes):

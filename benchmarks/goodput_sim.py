@@ -31,7 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from simbench import Transfer, config_has, profiled, transfer
+from simbench import (
+    Transfer,
+    add_heap_option,
+    apply_heap_option,
+    config_has,
+    profiled,
+    transfer,
+)
 
 from synack.link.impairment import ImpairmentConfig
 from synack.tcp.config import TCPConfig
@@ -98,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=2, help="runs per algorithm at 1%% loss")
     ap.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     ap.add_argument("--top", type=int, default=25, help="functions to list with --profile")
+    add_heap_option(ap)
     args = ap.parse_args(argv)
+    print(apply_heap_option(args.heap))
 
     algorithms: list[str | None] = ["reno", "cubic"] if config_has("congestion") else [None]
     link_payload = RATE / 8 * PAYLOAD / WIRE

@@ -12,6 +12,7 @@ links and the event loop run.
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import dataclasses
 import io
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from synack.link.impairment import ImpairmentConfig
+from synack.link.malloc import keep_heap
 from synack.sim.engine import SimScheduler, Simulator
 from synack.sim.hosts import sim_host
 from synack.sim.network import Network
@@ -195,6 +197,25 @@ def transfer(
         times=app.times,
         totals=app.totals,
     )
+
+
+def add_heap_option(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument(
+        "--heap",
+        choices=("kept", "default"),
+        default="kept",
+        help="glibc's heap policy: 'kept' (synack.link.malloc.keep_heap, as the synack"
+        " command does) or the C library's default, which returns freed packet memory to"
+        " the kernel and faults it back in",
+    )
+
+
+def apply_heap_option(choice: str) -> str:
+    """Apply ``--heap`` (before any measurement); the line saying what was used."""
+    if choice == "kept":
+        kept = keep_heap()
+        return "heap: kept (glibc mallopt)" if kept else "heap: C library default (not glibc)"
+    return "heap: C library default (freed packet memory goes back to the kernel)"
 
 
 def profiled(enabled: bool, top: int, run: Callable[[cProfile.Profile | None], T]) -> T:

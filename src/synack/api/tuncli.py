@@ -158,7 +158,9 @@ def report(host: Host, link: TunLink | None = None) -> str:
 
 def _run(args: argparse.Namespace, body: Any) -> int:
     from synack.asyncio import run, tun_event_loop
+    from synack.link.malloc import keep_heap
 
+    keep_heap()  # this process streams packets: reuse their memory (synack.link.malloc)
     with contextlib.ExitStack() as stack, _namespace(args) as ns:
         imp = _impairment(args)
         loop = tun_event_loop(
