@@ -27,7 +27,6 @@ class TcpHandle:
         self.conn = conn
         self.listener: Listener | None = None
         self.on_event: EventCallback | None = None
-        self.events: list[ev.Event] = []  # every event, for inspection
 
     def __repr__(self) -> str:
         return f"<TcpHandle {self.host.name} {self.conn.describe()} {self.conn.state}>"
@@ -53,7 +52,6 @@ class TcpHandle:
         return self.conn.at_eof
 
     def deliver(self, event: ev.Event) -> None:
-        self.events.append(event)
         if self.on_event is not None:
             self.on_event(self, event)
 

@@ -187,6 +187,8 @@ class ReceiveBuffer:
     def sack_blocks(self, rcv_nxt: int, timestamps: bool) -> tuple[tuple[int, int], ...]:
         """The SACK blocks for the next ACK (RFC 2018 §4), D-SACK first (RFC 2883 §4).
         The D-SACK is reported once."""
+        if not self._ooo and self._dsack is None:
+            return ()  # nothing out of order, no duplicate to report: the usual case
         limit = MAX_SACK_BLOCKS_WITH_TS if timestamps else MAX_SACK_BLOCKS
         blocks: list[tuple[int, int]] = []
         if self._dsack is not None:

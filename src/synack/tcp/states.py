@@ -24,6 +24,11 @@ class State(Enum):
     LAST_ACK = "LAST_ACK"
     TIME_WAIT = "TIME_WAIT"
 
+    # Members are singletons compared by identity, so identity is a valid hash; Enum's own
+    # hashes the name in Python, which made every set or dict lookup of a state (several
+    # per segment) a Python call.
+    __hash__ = object.__hash__
+
     def __str__(self) -> str:
         return self.value
 
@@ -50,6 +55,8 @@ PEER_OPEN = frozenset({State.SYN_RECEIVED, State.ESTABLISHED, State.FIN_WAIT_1, 
 
 class Trigger(Enum):
     """What caused a transition: a user call, a segment, or a timer."""
+
+    __hash__ = object.__hash__  # as State's: identity, without a Python call
 
     PASSIVE_OPEN = "passive OPEN"
     ACTIVE_OPEN = "active OPEN / snd SYN"

@@ -35,6 +35,7 @@ Counters = MutableMapping[str, int]
 A, S, F, R, P = Flags.ACK, Flags.SYN, Flags.FIN, Flags.RST, Flags.PSH
 ECT0 = 0b10  # RFC 3168 §5 ECT(0)
 CE = 0b11
+_NOP = NOP()  # options are immutable: one NOP serves every segment
 
 
 class TCB:
@@ -415,11 +416,11 @@ class TCB:
         a = self.agreement
         if a and a.timestamps:
             # RFC 7323 §3.2, in Linux's layout: nop,nop,TS on every non-SYN segment.
-            opts = (NOP(), NOP(), Timestamps(self._ts_now(now), self.ts_recent))
+            opts = (_NOP, _NOP, Timestamps(self._ts_now(now), self.ts_recent))
         if a and a.sack and int(flags) & 0x10 and not int(flags) & 0x04:  # ACK, not RST
             blocks = self.rcvbuf.sack_blocks(self.rcv_nxt, a.timestamps)
             if blocks:
-                opts += (NOP(), NOP(), Sack(blocks))  # RFC 2018 §3 (Linux's layout)
+                opts += (_NOP, _NOP, Sack(blocks))  # RFC 2018 §3 (Linux's layout)
         return opts
 
     def _emit(
