@@ -334,3 +334,29 @@ def test_reordering_degree_is_measured_like_linux():
     (ack3,) = b.recv_segment(segs[2], 2.06)
     a.recv_segment(ack3, 2.11)
     assert a.conn.info()["reordering"] == 5
+
+
+def test_rack_rtt_is_the_highest_acknowledged_segments_like_linux():
+    """Linux takes RACK's RTT from each segment as tcp_ack meets them (newly SACKed
+    ones, then cumulatively acknowledged ones, in sequence order), so a retransmission
+    acknowledged together with a later original leaves the original's RTT; the time
+    and sequence of the most recently sent one are still RACK.xmit_ts/end_seq.
+    (packetdrill prr-ss-ack-below-snd_una-cubic: with the retransmission's shorter RTT
+    the next segment would count as lost and PRR would send one segment fewer.)"""
+    from synack.tcp.rack import Rack
+    from synack.tcp.scoreboard import SentSegment
+
+    rack = Rack()
+    rack.min_rtt = 0.010
+    retrans = SentSegment(1, 1001, 0.020, 0.010, retransmits=1)
+    original = SentSegment(3001, 4001, 0.010, 0.010)
+    rack.update([retrans, original], 0.032, None, 1000)
+    assert rack.rtt == pytest.approx(0.022)
+    assert (rack.xmit_ts, rack.end_seq) == (0.020, 1001)
+    # With nothing cumulatively acknowledged, the highest newly SACKed segment's RTT.
+    sacked = [
+        SentSegment(5001, 6001, 0.012, 0.012, sacked=True),
+        SentSegment(6001, 7001, 0.010, 0.010, sacked=True),
+    ]
+    rack.update(sacked, 0.040, None, 1000)
+    assert rack.rtt == pytest.approx(0.030)

@@ -59,9 +59,21 @@ class Rack:
     def update(
         self, delivered: list[SentSegment], now: float, ts_ecr: int | None, mss: int = 1
     ) -> None:
-        """Step 2 and 3: take the most recently sent delivered segment's time and RTT."""
+        """Step 2 and 3: take the most recently sent delivered segment's time, and an RTT.
+
+        ``delivered``: the segments this ACK acknowledged cumulatively (not SACKed), then
+        those it newly SACKed, each group in sequence order.  RACK.rtt is the RTT of the
+        last segment taken in the order Linux takes them (tcp_ack: SACKed segments in
+        tcp_sacktag_write_queue, then cumulatively acknowledged ones in
+        tcp_clean_rtx_queue, each calling tcp_rack_advance, which sets rack.rtt_us every
+        time): the highest cumulatively acknowledged segment's if there is one, else the
+        highest newly SACKed one's.  (RFC 8985 §6.2 step 2 walks them in order of sending,
+        which ends at the most recently sent; the two differ when a retransmission and
+        a later original are acknowledged together.)"""
         prior_fack = self.fack
         low: int | None = None
+        rtt_cumulative: float | None = None
+        rtt_sacked: float | None = None
         for s in delivered:
             rtt = now - s.xmit_time
             if s.retransmits:
@@ -73,8 +85,11 @@ class Rack:
                     continue
             if self.min_rtt is None or rtt < self.min_rtt:
                 self.min_rtt = rtt
+            if s.sacked:
+                rtt_sacked = rtt
+            else:
+                rtt_cumulative = rtt
             if not self.valid or _sent_after(s.xmit_time, s.end, self.xmit_ts, self.end_seq):
-                self.rtt = rtt
                 self.xmit_ts = s.xmit_time
                 self.end_seq = s.end
                 self.valid = True
@@ -85,6 +100,9 @@ class Rack:
                     low = s.start
             if self.fack is None or seq_gt(s.end, self.fack):
                 self.fack = s.end
+        rtt = rtt_cumulative if rtt_cumulative is not None else rtt_sacked
+        if rtt is not None:
+            self.rtt = rtt
         if low is not None and self.fack is not None:
             # Linux tcp_check_sack_reordering: the degree is the distance from the
             # lowest segment delivered out of order to the highest delivered, in MSS.
