@@ -248,3 +248,44 @@ def test_sendall_blocks_in_virtual_time_while_the_buffers_are_full() -> None:
     assert 0 < cli.info()["send_queue"] <= 2 * 65536  # SO_SNDBUF (Linux doubles it)
     got = conn.recv(1 << 20)  # the reader makes room: the data that waited arrives
     assert got and set(got) == {ord("y")}
+
+
+def test_sendall_does_not_copy_what_it_has_not_sent_yet() -> None:
+    """sendall hands the send buffer views of what is left: a bytes payload is never
+    copied whole (a copy per call would make a large sendall quadratic), and a
+    bytearray is copied once."""
+    import tracemalloc
+
+    tb = Testbed(3, delay=0.01)
+    srv, cli = pair(tb)
+    cli.setsockopt(pysocket.SOL_SOCKET, pysocket.SO_SNDBUF, 65536)
+    cli.connect((tb.server.ip, 80))
+    srv.accept()
+    cli.settimeout(0.5)
+    data = b"z" * 20_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(TimeoutError):
+            cli.sendall(data)  # nobody reads: it waits, then times out
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000, peak  # not a copy of the 20 MB
+
+
+def test_send_counts_octets_of_any_buffer_format() -> None:
+    """A view of another item size is sent as its octets, as socket.send does."""
+    import array
+
+    tb = Testbed(3, delay=0.01)
+    cli, conn = connected(tb)
+    words = array.array("I", range(1000))
+    cli.sendall(memoryview(words))
+    reused = bytearray(b"abc" * 1000)
+    assert cli.send(reused) == 3000
+    reused[:] = bytes(3000)  # the caller reuses its buffer at once
+    cli.shutdown(pysocket.SHUT_WR)
+    got = bytearray()
+    while chunk := conn.recv(65536):
+        got += chunk
+    assert bytes(got) == words.tobytes() + b"abc" * 1000

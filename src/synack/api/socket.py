@@ -93,6 +93,17 @@ def socket(
     return Socket(runtime)
 
 
+
+def _byte_buffer(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
+    """``data`` as a buffer of octets whose len() counts octets (a view of another
+    format is cast; a non-contiguous one copied), without copying bytes or byte views."""
+    if type(data) is bytes or type(data) is bytearray:
+        return data
+    view = memoryview(data)
+    if view.itemsize == 1 and view.ndim == 1 and view.c_contiguous:
+        return view
+    return view.cast("B") if view.c_contiguous else view.tobytes()
+
 class Socket(Blocking):
     """A TCP socket (see the module docstring)."""
 
@@ -288,7 +299,10 @@ class Socket(Blocking):
             raise err or _oserror(errno.EPIPE)
         if not data:
             return 0
-        payload = bytes(data)
+        # No copy here: the send buffer keeps immutable bytes as they are and copies
+        # only the part of a mutable buffer that fits (sendall calls this with views
+        # of what is left, which copying would make quadratic).
+        payload = _byte_buffer(data)
         while True:
             err = self._pending_error()
             if err is not None:
@@ -309,7 +323,9 @@ class Socket(Blocking):
         return self._wakeups != mark or h.state is State.CLOSED
 
     def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
-        view = memoryview(bytes(data))
+        # One copy of a mutable buffer, whose owner may change it once sendall returns
+        # early with an error; bytes are used as they are.
+        view = memoryview(data if type(data) is bytes else bytes(data))
         while view:
             n = self.send(view)
             view = view[n:]

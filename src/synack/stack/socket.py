@@ -57,7 +57,7 @@ class TcpHandle:
 
     # --- calls ---------------------------------------------------------------------
 
-    def send(self, data: bytes) -> int:
+    def send(self, data: bytes | bytearray | memoryview) -> int:
         n = self.conn.send(data, self.host.clock())
         self.host._pump(self.conn)
         return n

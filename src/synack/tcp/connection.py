@@ -171,7 +171,7 @@ class Connection(Timers, AckInput, Introspection):
         self._emit(now, flags, self.iss, options=opts, retrans=retrans)
         self._timed = None if retrans else (seq_add(self.iss, 1), now)
 
-    def send(self, data: bytes, now: float) -> int:
+    def send(self, data: bytes | bytearray | memoryview, now: float) -> int:
         """SEND (RFC 9293 §3.10.2): queue bytes; returns how many fit in the send buffer."""
         if self.state in (State.CLOSED, State.LISTEN):
             raise BrokenPipeError(errnos.EPIPE, "connection is not open")

@@ -100,9 +100,9 @@ class Rack:
                     low = s.start
             if self.fack is None or seq_gt(s.end, self.fack):
                 self.fack = s.end
-        rtt = rtt_cumulative if rtt_cumulative is not None else rtt_sacked
-        if rtt is not None:
-            self.rtt = rtt
+        last = rtt_cumulative if rtt_cumulative is not None else rtt_sacked
+        if last is not None:
+            self.rtt = last
         if low is not None and self.fack is not None:
             # Linux tcp_check_sack_reordering: the degree is the distance from the
             # lowest segment delivered out of order to the highest delivered, in MSS.

@@ -58,7 +58,7 @@ class SendBuffer:
             return 0
         immutable = type(data) is bytes or (type(data) is memoryview and type(data.obj) is bytes)
         if n < len(data):
-            data = memoryview(data)[:n] if type(data) is bytes else data[:n]
+            data = data[:n] if type(data) is memoryview else memoryview(data)[:n]
         chunks = self._chunks
         tail = chunks[-1] if len(chunks) > self._first else None
         if isinstance(tail, bytearray) and len(tail) + n <= CHUNK:
