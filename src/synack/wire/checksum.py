@@ -55,7 +55,8 @@ def pack_ipv4_address(addr: str) -> bytes:
 
 
 @lru_cache(maxsize=1024)
-def _address_sum(addr: str) -> int:
+def address_sum(addr: str) -> int:
+    """The sum of an IPv4 address's two 16-bit words (unfolded), for checksums."""
     packed = pack_ipv4_address(addr)
     return ((packed[0] << 8) | packed[1]) + ((packed[2] << 8) | packed[3])
 
@@ -117,4 +118,4 @@ def pseudo_header_sum(src_ip: str, dst_ip: str, protocol: int, length: int) -> i
     RFC 9293 §3.1 (TCP) and RFC 768 (UDP): source address, destination address, a zero
     octet, the protocol number, and the TCP/UDP length (header plus data, in octets).
     """
-    return _address_sum(src_ip) + _address_sum(dst_ip) + (protocol & 0xFF) + (length & _MASK16)
+    return address_sum(src_ip) + address_sum(dst_ip) + (protocol & 0xFF) + (length & _MASK16)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import socket
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from synack.errors import DecodeError, UsageError
-from synack.wire.checksum import internet_checksum, pack_ipv4_address
+from synack.wire.checksum import address_sum, internet_checksum, pack_ipv4_address
 
 PROTO_ICMP = 1
 PROTO_TCP = 6
@@ -44,6 +45,13 @@ _DF = 0x4000  # RFC 791 §3.1 "Flags": bit 1 Don't Fragment
 _MF = 0x2000  # bit 2 More Fragments
 _OFFSET_MASK = 0x1FFF
 _CHECKSUM_AT = 10
+_WORDS = struct.Struct("!10H")  # a 20-octet header as 16-bit words
+
+
+@lru_cache(maxsize=4096)
+def _address_text(packed: bytes) -> str:
+    """Dotted quad of four octets (cached: a host sees few distinct addresses)."""
+    return socket.inet_ntoa(packed)
 
 
 def encode_ipv4(pkt: IPv4Packet) -> bytes:
@@ -92,10 +100,23 @@ def ipv4_header(
     total = HEADER_LEN + payload_len
     if total > 0xFFFF:
         raise UsageError(f"IPv4 packet of {total} octets is over 65535")
-    fields = (0x45, tos, total, ident, _DF, ttl, protocol)
-    addrs = (pack_ipv4_address(src), pack_ipv4_address(dst))
-    csum = internet_checksum(_HEADER.pack(*fields, 0, *addrs))
-    return _HEADER.pack(*fields, csum, *addrs)
+    # RFC 1071 over the ten words, the checksum word zero, by arithmetic on the fields.
+    s = 0x4500 + tos + total + ident + _DF + (ttl << 8) + protocol
+    s += address_sum(src) + address_sum(dst)
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    return _HEADER.pack(
+        0x45,
+        tos,
+        total,
+        ident,
+        _DF,
+        ttl,
+        protocol,
+        ~s & 0xFFFF,
+        pack_ipv4_address(src),
+        pack_ipv4_address(dst),
+    )
 
 
 def decode_ipv4(
@@ -123,13 +144,22 @@ def decode_ipv4(
         raise DecodeError("ip_bad_ihl", f"IHL {hlen >> 2} with {n} octets")
     if total < hlen or total > n:
         raise DecodeError("ip_bad_total_length", f"total length {total} with {n} octets")
-    if verify_checksum and internet_checksum(data[:hlen]) != 0:
-        raise DecodeError("ip_bad_checksum", f"checksum {csum:#06x}")
+    if verify_checksum:
+        # RFC 1071: the header's 16-bit words, checksum included, sum to 0xFFFF (a plain
+        # 20-octet header summed as its ten words, without building a copy).
+        if hlen == HEADER_LEN:
+            s = sum(_WORDS.unpack_from(data))
+            s = (s & 0xFFFF) + (s >> 16)
+            bad = (s & 0xFFFF) + (s >> 16) != 0xFFFF
+        else:
+            bad = internet_checksum(data[:hlen]) != 0
+        if bad:
+            raise DecodeError("ip_bad_checksum", f"checksum {csum:#06x}")
     if frag & (_MF | _OFFSET_MASK):
         raise DecodeError("ip_fragment", f"MF={int(bool(frag & _MF))} offset={frag & _OFFSET_MASK}")
     return IPv4Packet(
-        src=socket.inet_ntoa(src),
-        dst=socket.inet_ntoa(dst),
+        src=_address_text(src),
+        dst=_address_text(dst),
         protocol=proto,
         payload=memoryview(data)[hlen:total] if payload_view else bytes(data[hlen:total]),  # type: ignore[arg-type]
         ttl=ttl,

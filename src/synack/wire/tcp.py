@@ -50,6 +50,8 @@ def flags_of(value: int) -> Flags:
     """The :class:`Flags` member for a plain integer of control bits, without the
     cost of IntFlag arithmetic (``|`` and ``&`` on members are Python-level calls)."""
     return _FLAGS[value & 0x1FF]
+
+
 # Plain ints for the hot paths (an IntFlag operation costs a Python-level call).
 _FIN, _SYN, _RST, _ACK = 0x001, 0x002, 0x004, 0x010
 
@@ -155,9 +157,7 @@ MAX_OPTIONS_LEN = 40  # data offset is 4 bits: at most 15 words, 5 of them fixed
 _FLAG_BITS = 0x1FF  # the nine control bits: NS (RFC 3540) in the low bit of byte 12
 
 
-def encode_tcp_parts(
-    seg: TCPSegment, src_ip: str, dst_ip: str
-) -> tuple[bytes, bytes | memoryview]:
+def encode_tcp_parts(seg: TCPSegment, src_ip: str, dst_ip: str) -> tuple[bytes, bytes | memoryview]:
     """The segment's header (options included, checksum filled in) and its payload, kept
     apart so that a caller can join them with the IP header in one copy.
 
@@ -255,18 +255,20 @@ def decode_tcp(
             raise DecodeError("tcp_bad_checksum", f"checksum {csum:#06x}")
     options = decode_options(bytes(data[HEADER_LEN:hlen])) if hlen > HEADER_LEN else ()
     payload = data[hlen:] if payload_view and type(data) is memoryview else bytes(data[hlen:])
+    # Positional (the field order of TCPSegment): a keyword call costs twice as much,
+    # and this runs for every segment received.
     return TCPSegment(
-        src_port=sport,
-        dst_port=dport,
-        seq=seq,
-        ack=ack,
-        flags=_FLAGS[off_flags & _FLAG_BITS],
-        window=window,
-        urgent=urgent,
-        options=options,
-        payload=payload,
-        checksum=csum,
-        data_offset=offset,
+        sport,
+        dport,
+        seq,
+        ack,
+        _FLAGS[off_flags & _FLAG_BITS],
+        window,
+        urgent,
+        options,
+        payload,
+        csum,
+        offset,
     )
 
 
