@@ -29,16 +29,20 @@ def seq_lt(a: int, b: int) -> bool:
     return 0 < ((b - a) & MASK) < HALF
 
 
+# The other comparisons are written out rather than calling seq_lt: they run a dozen
+# times per segment, and a second Python call doubled their cost.
+
+
 def seq_le(a: int, b: int) -> bool:
-    return a == b or seq_lt(a, b)
+    return ((b - a) & MASK) < HALF
 
 
 def seq_gt(a: int, b: int) -> bool:
-    return seq_lt(b, a)
+    return 0 < ((a - b) & MASK) < HALF
 
 
 def seq_ge(a: int, b: int) -> bool:
-    return a == b or seq_lt(b, a)
+    return ((a - b) & MASK) < HALF
 
 
 def seq_in_window(x: int, start: int, length: int) -> bool:
@@ -47,8 +51,8 @@ def seq_in_window(x: int, start: int, length: int) -> bool:
 
 
 def seq_max(a: int, b: int) -> int:
-    return b if seq_lt(a, b) else a
+    return b if 0 < ((b - a) & MASK) < HALF else a
 
 
 def seq_min(a: int, b: int) -> int:
-    return a if seq_lt(a, b) else b
+    return a if 0 < ((b - a) & MASK) < HALF else b
