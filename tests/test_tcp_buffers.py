@@ -140,3 +140,60 @@ def test_receive_buffer_reads_in_order_bytes_in_any_sizes(
         assert len(buf) == len(stream) - len(out)
     assert out + buf.read(1 << 30) == stream
     assert len(buf) == 0 and buf.free == 1 << 20
+
+
+def test_any_buffer_is_queued_as_its_octets_and_survives_its_views_release() -> None:
+    big = bytes(range(256)) * 800  # 204,800 octets
+    buf = SendBuffer(1 << 22)
+    strided = memoryview(big)[::2]  # not contiguous: copied
+    assert buf.write(strided) == len(big) // 2
+    with memoryview(big) as mv:  # released as soon as the write returns
+        assert buf.write(mv) == len(big)
+    words = memoryview(big).cast("I")  # 4-octet items: counted in octets
+    assert buf.write(words) == len(big)
+    half = len(big) // 2
+    assert buf.slice(0, half) == big[::2]
+    assert buf.slice(half, len(big)) == big
+    assert buf.slice(half + len(big), len(big)) == big
+
+
+def test_a_view_pins_the_writers_object_only_when_it_is_worth_it() -> None:
+    """A chunk kept as a view keeps its whole object alive: a writer's loop of
+    ``data = data[n:]`` (a new object each time) gets copies, while successive slices
+    of one block, or a write of most of an object, are kept as views of it."""
+    data = bytes(4 << 20)
+    buf = SendBuffer(1 << 20)
+    n = buf.write(data)  # a quarter of the object fits: copied, not pinned
+    assert n == 1 << 20 and buf.slice(0, 10).obj is not data  # type: ignore[union-attr]
+    rest = data[n:]
+    buf.acknowledge(n)
+    assert buf.write(rest) == 1 << 20
+    assert buf.slice(n, 10).obj is not rest  # type: ignore[union-attr]
+    block = bytes(2 << 20)
+    view = memoryview(block)
+    blocky = SendBuffer(8 << 20)
+    for off in range(0, 2 << 20, 1 << 20):  # slices of one block: all views of it
+        assert blocky.write(view[off : off + (1 << 20)]) == 1 << 20
+    assert blocky.slice(5, 10).obj is block  # type: ignore[union-attr]
+    assert blocky.slice((1 << 20) + 5, 10).obj is block  # type: ignore[union-attr]
+
+
+def test_small_received_payloads_do_not_keep_their_packets() -> None:
+    """Tiny segments cost their octets, not the packets they came in (a view of each
+    1500-octet packet would hold 1.5 MB for these 1,000 octets)."""
+    import tracemalloc
+
+    from synack.tcp.receiver import ReceiveBuffer
+
+    buf = ReceiveBuffer(1 << 20)
+    tracemalloc.start()
+    try:
+        for i in range(1000):
+            packet = bytes(52) + bytes([i & 0xFF]) + bytes(1447)
+            assert buf.accept(i, i, memoryview(packet)[52:53]) == 1
+            del packet
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 200_000, held
+    assert buf.read(2000) == bytes(i & 0xFF for i in range(1000))

@@ -360,3 +360,15 @@ def test_rack_rtt_is_the_highest_acknowledged_segments_like_linux():
     ]
     rack.update(sacked, 0.040, None, 1000)
     assert rack.rtt == pytest.approx(0.030)
+
+
+def test_newly_sacked_segments_come_out_in_sequence_order_whatever_the_block_order():
+    """SACK blocks arrive most recent first (RFC 2018 §4); Linux sorts them before use
+    (tcp_sacktag_write_queue), so RACK meets the segments in sequence order."""
+    from synack.tcp.scoreboard import Scoreboard, SentSegment
+
+    board = Scoreboard()
+    for i in range(6):
+        board.add(SentSegment(1000 * i, 1000 * (i + 1), 0.0, 0.0))
+    newly = board.apply_sack(((4000, 5000), (1000, 2000), (2000, 3000)), 0)
+    assert [s.start for s in newly] == [1000, 2000, 4000]

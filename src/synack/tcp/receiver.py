@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from synack.tcp.seq import MASK, seq_sub
 
+#: Payloads at least this long are kept as views of their packets until read; shorter
+#: ones are copied, so that a stream of tiny segments costs no more than their octets.
+VIEW_MIN = 1024
+
 #: RFC 2018 §3: at most 4 blocks fit in 40 option bytes; 3 alongside timestamps.
 MAX_SACK_BLOCKS = 4
 MAX_SACK_BLOCKS_WITH_TS = 3
@@ -96,9 +100,12 @@ class ReceiveBuffer:
     def _append(self, data: bytes | bytearray | memoryview) -> None:
         if data:
             if isinstance(data, bytearray) or (
-                isinstance(data, memoryview) and type(data.obj) is not bytes
+                isinstance(data, memoryview)
+                and (type(data.obj) is not bytes or len(data) < VIEW_MIN)
             ):
-                data = bytes(data)  # a mutable buffer: keep a copy, not the caller's
+                # A mutable buffer is copied (its owner may reuse it), and so is a small
+                # payload: a view (about 200 octets) would keep its whole packet.
+                data = bytes(data)
             self._chunks.append(data)
             self._len += len(data)
 

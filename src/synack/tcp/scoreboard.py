@@ -129,6 +129,11 @@ class Scoreboard:
                 newly.append(s)
                 if self.highest_sacked is None or seq_gt(s.end, self.highest_sacked):
                     self.highest_sacked = s.end
+        if len(newly) > 1:
+            # In sequence order, whatever the order of the blocks (most recent first,
+            # RFC 2018 §4), as Linux sorts them (tcp_sacktag_write_queue): RACK takes
+            # the last one's RTT and judges reordering along them.
+            newly.sort(key=lambda s: seq_sub(s.start, snd_una))
         return newly
 
     def mark_lost(self, s: SentSegment) -> bool:

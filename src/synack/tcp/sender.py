@@ -53,26 +53,51 @@ class SendBuffer:
         return seq_add(self.base, self._hi - self._lo)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        n = min(len(data), self.free)
+        """Queue what fits of ``data`` (any buffer, counted in octets); returns how much."""
+        owner: bytes | None  # the immutable object the octets live in, if any
+        if type(data) is bytes:
+            buf: bytes | bytearray | memoryview = data
+            owner = data
+        elif type(data) is bytearray:
+            buf, owner = data, None
+        else:
+            view = memoryview(data)  # a view of our own: valid after the caller's release()
+            if not view.c_contiguous:
+                buf = owner = view.tobytes()
+            else:
+                if view.ndim != 1 or view.itemsize != 1:
+                    view = view.cast("B")  # octets, not items
+                buf = view
+                owner = view.obj if type(view.obj) is bytes else None
+        n = min(len(buf), self.free)
         if n <= 0:
             return 0
-        immutable = type(data) is bytes or (type(data) is memoryview and type(data.obj) is bytes)
-        if n < len(data):
-            data = data[:n] if type(data) is memoryview else memoryview(data)[:n]
+        piece = buf if n == len(buf) else memoryview(buf)[:n]
         chunks = self._chunks
         tail = chunks[-1] if len(chunks) > self._first else None
         if isinstance(tail, bytearray) and len(tail) + n <= CHUNK:
-            tail += data
+            tail += piece
         else:
             self._starts.append(self._hi)
             if n < CHUNK:
-                chunks.append(bytearray(data))
+                chunks.append(bytearray(piece))
+            elif owner is not None and self._may_pin(owner, n, tail):
+                chunks.append(piece)  # the caller's immutable octets, not copied
             else:
-                # The caller's immutable bytes are kept as they are; anything else (a
-                # bytearray the caller may reuse) is copied, once.
-                chunks.append(data if immutable else bytes(data))
+                chunks.append(bytes(piece))  # a buffer the caller may reuse: one copy
         self._hi += n
         return n
+
+    @staticmethod
+    def _may_pin(owner: bytes, n: int, last: object) -> bool:
+        """Whether to keep a view of ``owner`` rather than copy ``n`` octets of it: a view
+        keeps the whole object alive until acknowledged, so only when the chunk is at
+        least half of it, or the chunk before already keeps it (a writer's successive
+        slices of one block).  A loop of ``data = data[n:]`` makes a new object each
+        time, and pinning each would hold many copies of the rest."""
+        if len(owner) <= 2 * n or last is owner:
+            return True
+        return type(last) is memoryview and last.obj is owner
 
     def slice(self, seq: int, n: int) -> bytes | memoryview:
         """The ``n`` octets from ``seq``: a view when they lie in one immutable chunk,
