@@ -14,6 +14,7 @@ import errno
 import heapq
 import itertools
 import random
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
@@ -31,6 +32,7 @@ from synack.tcp.connection import Connection
 from synack.tcp.reset import reset_for_closed, reset_for_listen
 from synack.tcp.seq import seq_gt
 from synack.tcp.states import State
+from synack.tcp.timewait import TimeWaitRecord, record, revive
 from synack.trace.events import Note, Observer, StateChange, TraceEvent
 from synack.wire.gso import segment_tcp_packet
 from synack.wire.ip import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, ipv4_header
@@ -67,14 +69,18 @@ class Host:
         self.counters: Counter[str] = Counter()
         self.drops: Counter[str] = Counter()
         self.connections: dict[FourTuple, Connection] = {}
+        #: Connections in TIME_WAIT that nobody holds, kept as small records (Linux's
+        #: timewait sockets, synack.tcp.timewait); a segment for one revives it.
+        self.timewait: dict[FourTuple, TimeWaitRecord] = {}
         self.handles: dict[Connection, TcpHandle] = {}
         self.listeners: dict[int, Listener] = {}
         self.ports = PortAllocator(self.rng)
         self.transmit: Callable[[bytes], None] | None = None
         self.transmit_gso: Callable[[bytes, int], None] | None = None
         self.scheduler: Scheduler | None = None
-        self._timers: list[tuple[float, int, Connection]] = []
-        self._deadline: dict[Connection, float] = {}
+        # Timers of connections and of TIME_WAIT records (which end their 2 MSL).
+        self._timers: list[tuple[float, int, Connection | TimeWaitRecord]] = []
+        self._deadline: dict[Connection | TimeWaitRecord, float] = {}
         self._tick = itertools.count()
         self._busy: set[Connection] = set()
         self._ident = 0
@@ -173,7 +179,14 @@ class Host:
         key = (seg.dst_port, pkt.src, seg.src_port)
         conn = self.connections.get(key)
         now = self.clock()
-        if conn is not None and conn.state is State.TIME_WAIT and self._tw_reusable(conn, seg):
+        if conn is None and self.timewait:
+            rec = self.timewait.get(key)
+            if rec is not None:
+                if self._tw_reusable(rec.rcv_nxt, seg):
+                    self._drop_timewait(key, rec)  # RFC 6191, as below
+                else:
+                    conn = self._revive(key, rec)
+        if conn is not None and conn.state is State.TIME_WAIT and self._tw_reusable(conn.rcv_nxt, seg):
             # RFC 6191 / Linux: a new SYN with a higher sequence number may reopen a
             # 4-tuple in TIME_WAIT when a listener waits on the port.
             self._forget(conn)
@@ -221,14 +234,65 @@ class Host:
         self._forget(conn)
         return syncookies.accept_cookie_ack(self, lst, seg, src, now)
 
-    def _tw_reusable(self, conn: Connection, seg: TCPSegment) -> bool:
+    def _tw_reusable(self, rcv_nxt: int, seg: TCPSegment) -> bool:
         return (
             seg.syn
             and not seg.has_ack
             and not seg.rst
             and seg.dst_port in self.listeners
-            and seq_gt(seg.seq, conn.rcv_nxt)
+            and seq_gt(seg.seq, rcv_nxt)
         )
+
+    # --- TIME_WAIT records (synack.tcp.timewait) -------------------------------------
+
+    def _keep_timewait(self, conn: Connection) -> bool:
+        """A connection now in TIME_WAIT that only the host still holds becomes a small
+        record (Linux tcp_time_wait swaps in a timewait socket).  While the application
+        holds its handle it stays a whole connection, as before."""
+        remote = conn.remote
+        if remote is None or conn._tw_deadline is None:
+            return False
+        key = (conn.local[1], remote[0], remote[1])
+        if self.connections.get(key) is not conn:
+            return False
+        handle = self.handles.pop(conn, None)
+        if handle is not None:
+            ref = weakref.ref(handle)
+            del handle  # the last reference, unless the application keeps one
+            held = ref()
+            if held is not None:
+                self.handles[conn] = held
+                return False
+        rec = record(conn)
+        del self.connections[key]
+        self._deadline.pop(conn, None)
+        self.timewait[key] = rec
+        self._deadline[rec] = rec.deadline
+        heapq.heappush(self._timers, (rec.deadline, next(self._tick), rec))
+        self._compact_timers()
+        return True
+
+    def _revive(self, key: FourTuple, rec: TimeWaitRecord) -> Connection:
+        """The connection of a TIME_WAIT record, to take a segment; kept as a record
+        again after it, if still in TIME_WAIT (see _pump)."""
+        self._drop_timewait(key, rec)
+        conn = revive(rec, secret=self.secret, counters=self.counters, name=self.name)
+        self.connections[key] = conn
+        return conn
+
+    def _drop_timewait(self, key: FourTuple, rec: TimeWaitRecord) -> None:
+        if self.timewait.get(key) is rec:
+            del self.timewait[key]
+        self._deadline.pop(rec, None)
+
+    def _expire_timewait(self, rec: TimeWaitRecord, now: float) -> None:
+        """2 MSL have passed (RFC 9293 §3.10.7.4): the record goes, as the connection
+        would have gone to CLOSED."""
+        key = (rec.local[1], rec.remote[0], rec.remote[1])
+        if self.timewait.get(key) is rec:
+            del self.timewait[key]
+        if self.observers:
+            self._trace(StateChange(now, self.name, rec.describe(), "TIME_WAIT", "CLOSED"))
 
     def _listener_segment(self, lst: Listener, seg: TCPSegment, src: str, now: float) -> None:
         """LISTEN processing (RFC 9293 §3.10.7.2) with Linux's queues and SYN cookies
@@ -344,6 +408,9 @@ class Host:
                         output(seg, dst)
         finally:
             busy.discard(conn)
+        if conn.state is State.TIME_WAIT and self._keep_timewait(conn):
+            self._reschedule()
+            return
         self._arm(conn)
 
     def _dispatch(self, conn: Connection, event: ev.Event) -> None:
@@ -418,6 +485,9 @@ class Host:
             if self._deadline.get(conn) != deadline:
                 continue
             del self._deadline[conn]
+            if isinstance(conn, TimeWaitRecord):
+                self._expire_timewait(conn, now)
+                continue
             conn.handle_timer(now)
             self._pump(conn)
         self._reschedule()
@@ -440,12 +510,18 @@ class Host:
             raise ValueError(f"bad port {remote_port}")
         if local_port is None:
             port = self.ports.allocate(
-                lambda p: (p, remote_ip, remote_port) in self.connections or p in self.listeners
+                lambda p: (p, remote_ip, remote_port) in self.connections
+                or (p, remote_ip, remote_port) in self.timewait
+                or p in self.listeners
             )
             if port is None:
                 raise OSError(errno.EADDRNOTAVAIL, "no free ephemeral port")
             local_port = port
-        elif (local_port, remote_ip, remote_port) in self.connections:
+        elif (local_port, remote_ip, remote_port) in self.connections or (
+            local_port,
+            remote_ip,
+            remote_port,
+        ) in self.timewait:
             # Linux: __inet_check_established refuses a 4-tuple in use or in TIME_WAIT.
             raise OSError(errno.EADDRNOTAVAIL, "4-tuple in use (TIME_WAIT?)")
         conn = Connection(
@@ -491,6 +567,7 @@ class Host:
         """Lose every connection at once, as a host that crashed and came back does."""
         self.note("host restarts: all connections lost")
         self.connections.clear()
+        self.timewait.clear()
         self.handles.clear()
         self.listeners.clear()
         self.udp.endpoints.clear()

@@ -43,6 +43,17 @@ def ss_rows(host: Host) -> list[tuple[str, int, int, str, str, str]]:
                 conn.timer_description(now),
             )
         )
+    for rec in host.timewait.values():  # TIME_WAIT kept as records (synack.tcp.timewait)
+        rows.append(
+            (
+                "TIME-WAIT",
+                0,
+                0,
+                f"{rec.local[0]}:{rec.local[1]}",
+                f"{rec.remote[0]}:{rec.remote[1]}",
+                rec.timer_description(now),
+            )
+        )
     return rows
 
 
@@ -57,11 +68,17 @@ def render_ss(host: Host, details: bool = False) -> str:
     if details:
         now = host.clock()
         conns = list(host.connections.values())
-        lines = lines[: 1 + len(host.listeners)] + [
-            line
-            for conn, row in zip(conns, lines[1 + len(host.listeners) :], strict=True)
-            for line in (row, "\t" + ss_details(conn.info(now)))
-        ]
+        first = 1 + len(host.listeners)
+        # ss -i has no TCP_INFO for a timewait socket: its rows stand alone, last.
+        lines = (
+            lines[:first]
+            + [
+                line
+                for conn, row in zip(conns, lines[first : first + len(conns)], strict=True)
+                for line in (row, "\t" + ss_details(conn.info(now)))
+            ]
+            + lines[first + len(conns) :]
+        )
     return "\n".join(lines)
 
 
