@@ -186,7 +186,11 @@ class Host:
                     self._drop_timewait(key, rec)  # RFC 6191, as below
                 else:
                     conn = self._revive(key, rec)
-        if conn is not None and conn.state is State.TIME_WAIT and self._tw_reusable(conn.rcv_nxt, seg):
+        if (
+            conn is not None
+            and conn.state is State.TIME_WAIT
+            and self._tw_reusable(conn.rcv_nxt, seg)
+        ):
             # RFC 6191 / Linux: a new SYN with a higher sequence number may reopen a
             # 4-tuple in TIME_WAIT when a listener waits on the port.
             self._forget(conn)
