@@ -7,8 +7,8 @@ from synack.tcp.congestion.cubic import Cubic
 from synack.tcp.congestion.reno import Reno
 from synack.tcp.seq import seq_add
 from synack.tcp.states import State
-from synack.wire.tcp import Flags
-from tcp_harness import handshake
+from synack.wire.tcp import Flags, TCPSegment
+from tcp_harness import A_ADDR, B_ADDR, handshake
 
 A = Flags.ACK
 
@@ -200,6 +200,39 @@ def test_restart_after_idle_resets_cwnd_to_the_initial_window():
     a2, b2 = handshake(rtt=0.1, slow_start_after_idle=False)
     _warm(a2, b2)
     assert a2.conn.state is State.ESTABLISHED
+
+
+def test_a_zero_window_pause_counts_as_idle_from_the_last_data_sent():
+    """Linux measures idleness from the last *data* sent (lsndtime) and checks again
+    when the window is updated (tcp_ack_update_window): data written just before the
+    peer's window closed, then a window that reopens seconds later, restarts from the
+    initial window although zero-window probes went out meanwhile (packetdrill
+    slow-start-after-win-update)."""
+    a, b = handshake(rtt=0.1)
+    _warm(a, b)
+    mss = a.conn.eff_mss
+    for i in range(4):  # grow cwnd past IW10
+        segs = _flight(a, 10, 2.0 + i)
+        for s in segs:
+            for x in b.recv_ack(s, 2.05 + i):
+                a.recv_segment(x, 2.1 + i)
+    assert a.conn.cwnd > 10 * mss
+    c = a.conn
+
+    def ack(window: int, t: float) -> list:
+        closed = TCPSegment(B_ADDR[1], A_ADDR[1], b.conn.snd_nxt, c.snd_nxt, Flags.ACK, window)
+        return a.recv_segment(closed, t)
+
+    ack(0, 5.12)  # the peer's window closes, just after the last data (sent at 5.0)
+    c.send(b"w" * (40 * mss), 5.12)  # written at once: idle for less than an RTO
+    assert c.rto.rto > 0.12 and a.flush(5.12) == []
+    probes = []
+    while (t := c.get_timer() or 99.0) < 8.0:
+        probes += a.timer(t)
+    assert probes and all(not p.payload for p in probes)  # zero-window probes only
+    out = ack(500, 8.5)  # the window reopens, 3.5 s after the last data sent
+    assert c.cwnd == 10 * mss
+    assert sum(len(s.payload) for s in out) == 10 * mss
 
 
 def test_retransmission_ack_is_not_used_for_rtt_karn():

@@ -339,3 +339,13 @@ class AckInput(TCB):
             self.snd_wnd = nwin
             self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, ack
+            if self._persist_deadline is not None and self._window_fits_next():
+                # Linux tcp_ack_probe: the window opened for the next segment, so the
+                # probes' backoff ends (icsk_backoff = 0) before anything is sent.
+                self.rto.reset_backoff()
+
+    def _window_fits_next(self) -> bool:
+        """The peer's window has room for the next segment to send."""
+        avail = self.sndbuf.available_from(self.snd_nxt)
+        room = seq_sub((self.snd_una + self.snd_wnd) & MASK, self.snd_nxt)
+        return avail > 0 and room >= min(avail, self.eff_mss)

@@ -73,17 +73,30 @@ class Output(TCB):
             self._probes_stamp = None
             return
         mss = self.eff_mss
-        last = self._last_send
+        # Idle since the last *data* sent (Linux lsndtime, tcp_slow_start_after_idle_check):
+        # ACKs and zero-window probes sent meanwhile do not count.
+        last = self._data_sent_at
         if (
             not self.board.segments
-            and last is not None
             and now > last
-            and last != self._idle_reported
             and self.sndbuf.available_from(self.snd_nxt) > 0
+            and (
+                last != self._idle_reported
+                # The same pause, seen again (data written, then a zero window that
+                # opened much later): Linux checks again when the window is updated
+                # (tcp_ack_update_window), and restarts if it has now lasted an RTO.
+                or (
+                    self.cc.restart_after_idle
+                    and last != self._idle_long_reported
+                    and now - last > self.rto.rto
+                )
+            )
         ):
             # Sending resumes after a pause: the algorithm decides about restart after
             # idle (RFC 5681 §4.1) and keeps idle time out of CUBIC's clock (RFC 9438 §5.8).
             self._idle_reported = last
+            if now - last > self.rto.rto:
+                self._idle_long_reported = last
             self.cc.on_idle(now, now - last, self.rto.rto)
         burst: list[TCPSegment] = []
         cwnd_limited = False
