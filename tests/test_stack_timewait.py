@@ -9,6 +9,8 @@ import gc
 import weakref
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synack.scenarios.apps import Client
 from synack.scenarios.testbed import Testbed
@@ -179,3 +181,55 @@ def test_a_handle_the_application_keeps_keeps_the_whole_connection() -> None:
     h.on_event = lambda _h, e: events.append(e)
     tb.run(until=100.0)
     assert h.state is State.CLOSED and any(isinstance(e, ev.Closed) for e in events)
+
+
+def test_a_handle_let_go_later_still_becomes_a_record() -> None:
+    """A socket object dropped after its connection entered TIME_WAIT: the host
+    notices within a second (at its next timer) and keeps only the record."""
+    tb, _, kept = _exchange(keep=True)
+    assert not tb.server.timewait
+    conn = kept[0].conn
+    key = (PORT, conn.remote[0], conn.remote[1]) if conn.remote else None
+    kept.clear()
+    del conn
+    tb.run(until=5.0)  # timers run: the client's, the server's 2 MSL is not due yet
+    tb.server.on_timer()
+    assert key in tb.server.timewait and key not in tb.server.connections
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    segments=st.lists(
+        st.tuples(
+            st.integers(0, 0x1FF),  # any flags
+            st.integers(-70_000, 70_000),  # sequence number, relative to RCV.NXT
+            st.integers(-70_000, 70_000),  # acknowledgment number, relative to SND.NXT
+            st.integers(0, 0xFFFF),
+            st.binary(max_size=64),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_any_segment_for_a_record_is_handled_without_harm(
+    segments: list[tuple[int, int, int, int, bytes]],
+) -> None:
+    """Whatever arrives for a 4-tuple in TIME_WAIT, the host answers or drops it and ends
+    with the 4-tuple either still waiting, reused by a new connection, or gone."""
+    tb, client, _ = _exchange(keep=False)
+    assert client.handle is not None
+    c = client.handle.conn
+    for i, (flags, dseq, dack, window, payload) in enumerate(segments):
+        seg = TCPSegment(
+            c.local[1],
+            PORT,
+            (c.snd_nxt + dseq) & 0xFFFFFFFF,
+            (c.rcv_nxt + dack) & 0xFFFFFFFF,
+            Flags(flags),
+            window,
+            payload=payload,
+        )
+        tb.at(2.0 + i * 0.001, lambda seg=seg: tb.inject(tb.client, tb.server, seg))
+    tb.run(until=200.0)
+    assert not tb.server.timewait
+    assert all(conn.state is not State.TIME_WAIT for conn in tb.server.connections.values())

@@ -72,6 +72,10 @@ class Host:
         #: Connections in TIME_WAIT that nobody holds, kept as small records (Linux's
         #: timewait sockets, synack.tcp.timewait); a segment for one revives it.
         self.timewait: dict[FourTuple, TimeWaitRecord] = {}
+        # Connections in TIME_WAIT whose handle the application still held when they
+        # entered it: tried again now and then (a socket object dropped later).
+        self._held_timewait: set[Connection] = set()
+        self._timewait_sweep = 0.0
         self.handles: dict[Connection, TcpHandle] = {}
         self.listeners: dict[int, Listener] = {}
         self.ports = PortAllocator(self.rng)
@@ -266,7 +270,9 @@ class Host:
             held = ref()
             if held is not None:
                 self.handles[conn] = held
+                self._held_timewait.add(conn)
                 return False
+        self._held_timewait.discard(conn)
         rec = record(conn)
         del self.connections[key]
         self._deadline.pop(conn, None)
@@ -446,6 +452,7 @@ class Host:
                 del self.connections[key]
         self._deadline.pop(conn, None)
         self.handles.pop(conn, None)
+        self._held_timewait.discard(conn)
         self._compact_timers()
 
     def _compact_timers(self) -> None:
@@ -481,9 +488,22 @@ class Host:
         if self.scheduler is not None:
             self.scheduler.schedule(self.next_deadline())
 
+    def _sweep_held_timewait(self, now: float) -> None:
+        """At most once a second: connections in TIME_WAIT whose application has let
+        go of the handle since become records too."""
+        if not self._held_timewait or now < self._timewait_sweep:
+            return
+        self._timewait_sweep = now + 1.0
+        for conn in list(self._held_timewait):
+            if conn.state is State.TIME_WAIT:
+                self._keep_timewait(conn)  # leaves the set once it is a record
+            else:
+                self._held_timewait.discard(conn)
+
     def on_timer(self) -> None:
         """Run every connection timer that is due (the scheduler calls this)."""
         now = self.clock()
+        self._sweep_held_timewait(now)
         while self._timers and self._timers[0][0] <= now:
             deadline, _, conn = heapq.heappop(self._timers)
             if self._deadline.get(conn) != deadline:
@@ -572,6 +592,7 @@ class Host:
         self.note("host restarts: all connections lost")
         self.connections.clear()
         self.timewait.clear()
+        self._held_timewait.clear()
         self.handles.clear()
         self.listeners.clear()
         self.udp.endpoints.clear()
