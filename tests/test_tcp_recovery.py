@@ -184,16 +184,23 @@ def test_congestion_control_is_chosen_by_name():
         handshake(rtt=0.1, congestion="vegas-ish")
 
 
-def test_restart_after_idle_resets_cwnd_to_the_initial_window():
-    a, b = handshake(rtt=0.1)
+def _grown(pair):
+    """A warmed-up pair whose sender's cwnd grew past IW10 (four flights of ten, the
+    last sent at 5.0 s and acknowledged at 5.1 s)."""
+    a, b = pair
     _warm(a, b)
-    mss = a.conn.eff_mss
-    for i in range(4):  # grow cwnd past IW10
+    for i in range(4):
         segs = _flight(a, 10, 2.0 + i)
         for s in segs:
             for x in b.recv_ack(s, 2.05 + i):
                 a.recv_segment(x, 2.1 + i)
-    assert a.conn.cwnd > 10 * mss
+    assert a.conn.cwnd > 10 * a.conn.eff_mss
+    return a, b
+
+
+def test_restart_after_idle_resets_cwnd_to_the_initial_window():
+    a, _ = _grown(handshake(rtt=0.1))
+    mss = a.conn.eff_mss
     a.conn.send(b"i" * 100, 30.0)  # idle for much longer than one RTO
     a.flush(30.0)
     assert a.conn.cwnd <= 10 * mss
@@ -208,15 +215,8 @@ def test_a_zero_window_pause_counts_as_idle_from_the_last_data_sent():
     peer's window closed, then a window that reopens seconds later, restarts from the
     initial window although zero-window probes went out meanwhile (packetdrill
     slow-start-after-win-update)."""
-    a, b = handshake(rtt=0.1)
-    _warm(a, b)
+    a, b = _grown(handshake(rtt=0.1))
     mss = a.conn.eff_mss
-    for i in range(4):  # grow cwnd past IW10
-        segs = _flight(a, 10, 2.0 + i)
-        for s in segs:
-            for x in b.recv_ack(s, 2.05 + i):
-                a.recv_segment(x, 2.1 + i)
-    assert a.conn.cwnd > 10 * mss
     c = a.conn
 
     def ack(window: int, t: float) -> list:
