@@ -32,7 +32,7 @@ from synack.tcp.connection import Connection
 from synack.tcp.reset import reset_for_closed, reset_for_listen
 from synack.tcp.seq import seq_gt
 from synack.tcp.states import State
-from synack.tcp.timewait import TimeWaitRecord, record, revive
+from synack.tcp.timewait import TimeWaitRecord, record, recordable, revive
 from synack.trace.events import Note, Observer, StateChange, TraceEvent
 from synack.wire.gso import segment_tcp_packet
 from synack.wire.ip import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, ipv4_header
@@ -258,7 +258,7 @@ class Host:
         record (Linux tcp_time_wait swaps in a timewait socket).  While the application
         holds its handle it stays a whole connection, as before."""
         remote = conn.remote
-        if remote is None or conn._tw_deadline is None:
+        if remote is None or not recordable(conn):
             return False
         key = (conn.local[1], remote[0], remote[1])
         if self.connections.get(key) is not conn:

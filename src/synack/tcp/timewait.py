@@ -66,9 +66,19 @@ class TimeWaitRecord:
         return f"timer:(timewait,{max(self.deadline - now, 0.0):.3f}s,0)"
 
 
+def recordable(conn: Connection) -> bool:
+    """Whether :func:`record` can take the connection: in TIME_WAIT, with its 2 MSL
+    running."""
+    return (
+        conn.state is State.TIME_WAIT
+        and conn.remote is not None
+        and (conn._tw_deadline is not None)
+    )
+
+
 def record(conn: Connection) -> TimeWaitRecord:
     """The record of a connection in TIME_WAIT (raises ValueError in another state)."""
-    if conn.state is not State.TIME_WAIT or conn.remote is None or conn._tw_deadline is None:
+    if not recordable(conn) or conn.remote is None or conn._tw_deadline is None:
         raise ValueError(f"not a connection in TIME_WAIT: {conn!r}")
     return TimeWaitRecord(
         local=conn.local,
