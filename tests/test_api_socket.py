@@ -137,7 +137,9 @@ def test_bind_to_a_taken_port_is_eaddrinuse_and_reuseaddr_passes_time_wait() -> 
     conn.close()  # the server closes first: its side of the 4-tuple enters TIME_WAIT
     assert cli.recv(1) == b""
     cli.close()
-    tb.run(until=tb.sim.now + 1)
+    del conn, srv, again  # nobody holds the server's side: it waits as a record
+    tb.run(until=tb.sim.now + 2)
+    assert tb.server.timewait and not tb.server.connections
     fresh = socket(SimRuntime(tb.sim, tb.server))
     with pytest.raises(OSError) as e:
         fresh.bind(("", 80))

@@ -93,7 +93,6 @@ def socket(
     return Socket(runtime)
 
 
-
 def _byte_buffer(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
     """``data`` as a buffer of octets whose len() counts octets (a view of another
     format is cast; a non-contiguous one copied), without copying bytes or byte views."""
@@ -103,6 +102,7 @@ def _byte_buffer(data: bytes | bytearray | memoryview) -> bytes | bytearray | me
     if view.itemsize == 1 and view.ndim == 1 and view.c_contiguous:
         return view
     return view.cast("B") if view.c_contiguous else view.tobytes()
+
 
 class Socket(Blocking):
     """A TCP socket (see the module docstring)."""
@@ -168,16 +168,14 @@ class Socket(Blocking):
         taken = bound_ports(host)
         if port == 0:
             free = host.ports.allocate(
-                lambda p: (
-                    p in taken or p in host.listeners or any(k[0] == p for k in host.connections)
-                )
+                lambda p: p in taken or p in host.listeners or host.local_port_used(p)
             )
             if free is None:
                 raise _oserror(errno.EADDRINUSE)
             port = free
         elif port in taken or port in host.listeners:
             raise _oserror(errno.EADDRINUSE)
-        elif not self.options.reuseaddr and any(k[0] == port for k in host.connections):
+        elif not self.options.reuseaddr and host.local_port_used(port):
             raise _oserror(errno.EADDRINUSE)  # Linux: TIME_WAIT holds the port without it
         taken.add(port)
         self._port = port

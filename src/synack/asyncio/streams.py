@@ -160,9 +160,7 @@ async def create_server(
     ip = parse_address((host or "", port))[0]
     target = _pick_host(stack, None if ip == "0.0.0.0" else ip)
     if port == 0:
-        free = target.ports.allocate(
-            lambda p: p in target.listeners or any(k[0] == p for k in target.connections)
-        )
+        free = target.ports.allocate(lambda p: p in target.listeners or target.local_port_used(p))
         if free is None:
             raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))
         port = free

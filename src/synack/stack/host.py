@@ -583,6 +583,13 @@ class Host:
         self.note(f"listen on {self.ip}:{port} backlog {backlog}")
         return lst
 
+    def local_port_used(self, port: int) -> bool:
+        """Whether a connection of this host, TIME_WAIT records included, has ``port`` as
+        its local port (what bind(2) without SO_REUSEADDR refuses)."""
+        return any(k[0] == port for k in self.connections) or any(
+            k[0] == port for k in self.timewait
+        )
+
     def unlisten(self, lst: Listener) -> None:
         if self.listeners.get(lst.port) is lst:
             del self.listeners[lst.port]
