@@ -9,6 +9,7 @@ coalesce and an ACK the application's reaction makes unnecessary is merged.
 from __future__ import annotations
 
 from synack.tcp.chrono import RWND_LIMITED
+from synack.tcp.rack import probe_timeout
 from synack.tcp.scoreboard import SentSegment
 from synack.tcp.seq import seq_add, seq_ge, seq_gt, seq_lt, seq_sub
 from synack.tcp.states import SYNCHRONIZED, State
@@ -342,8 +343,6 @@ class Output(TCB):
 
     def _arm_tlp(self, now: float) -> None:
         """Schedule a tail loss probe (RFC 8985 §7.2); Linux does so only with SACK."""
-        from synack.tcp.rack import probe_timeout
-
         if not self.sack_ok or self.in_recovery or self._tlp_high is not None:
             return
         if not self.config.tlp:
