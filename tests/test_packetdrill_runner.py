@@ -315,3 +315,21 @@ def test_verbose_run_records_every_packet(tmp_path: Path) -> None:
         "outbound sent",
         "inbound injected",
     ]
+
+
+def test_tcp_info_of_a_closed_socket_in_time_wait(tmp_path: Path) -> None:
+    """After close() the connection waits out 2 MSL as a record; a code block still
+    reads its TCP_INFO (state TIME_WAIT), and a retransmitted FIN is acknowledged."""
+    result = run(
+        tmp_path,
+        """\
+        +0 close(4) = 0
+        +0 > F. 1:1(0) ack 1
+        +.1 < F. 1:1(0) ack 2 win 257
+        +0 > . 2:2(0) ack 2
+        +0 %{ assert tcpi_state == TCP_TIME_WAIT, tcpi_state }%
+        +1 < F. 1:1(0) ack 2 win 257
+        +0 > . 2:2(0) ack 2
+        """,
+    )
+    assert result.passed, result.report()

@@ -16,6 +16,7 @@ from synack.scenarios.apps import Client
 from synack.scenarios.testbed import Testbed
 from synack.stack.socket import TcpHandle
 from synack.tcp import events as ev
+from synack.tcp.connection import Connection
 from synack.tcp.states import State
 from synack.trace.events import StateChange
 from synack.wire.ip import decode_ipv4
@@ -78,6 +79,10 @@ def test_a_connection_nobody_holds_waits_as_a_small_record_and_is_freed() -> Non
     assert key not in tb.server.connections and key in tb.server.timewait
     gc.collect()
     assert not [o for o in gc.get_objects() if isinstance(o, TcpHandle) and o.host is tb.server]
+    # Nothing else holds the connection either (its old timer entries are inert).
+    assert not [
+        o for o in gc.get_objects() if isinstance(o, Connection) and o.local == (tb.server.ip, PORT)
+    ]
     ss = tb.server.ss()
     assert "TIME-WAIT" in ss and "timer:(timewait,5" in ss  # about 59 s left
     assert "TIME-WAIT" in tb.server.ss(details=True)
@@ -173,12 +178,17 @@ def test_the_four_tuple_stays_taken_while_the_record_waits() -> None:
 
 
 def test_a_handle_the_application_keeps_keeps_the_whole_connection() -> None:
-    tb, _, kept = _exchange(keep=True)
+    tb, client, kept = _exchange(keep=True)
     assert not tb.server.timewait
     (h,) = kept
-    assert h.state is State.TIME_WAIT and h.conn in tb.server.handles
+    assert h.state is State.TIME_WAIT and h.conn in tb.server.connections.values()
     events: list[ev.Event] = []
     h.on_event = lambda _h, e: events.append(e)
+    tb.client.transmit = lambda data: None  # no RST for the ACK below
+    fin = _retransmitted_fin(client)  # a segment in TIME_WAIT: still the same connection
+    tb.at(2.0, lambda: tb.inject(tb.client, tb.server, fin))
+    tb.run(until=30.0)
+    assert not tb.server.timewait and h.conn in tb.server.connections.values()
     tb.run(until=100.0)
     assert h.state is State.CLOSED and any(isinstance(e, ev.Closed) for e in events)
 
@@ -233,3 +243,25 @@ def test_any_segment_for_a_record_is_handled_without_harm(
     tb.run(until=200.0)
     assert not tb.server.timewait
     assert all(conn.state is not State.TIME_WAIT for conn in tb.server.connections.values())
+
+
+def test_a_connection_only_shut_down_stays_whole_and_reports_its_end() -> None:
+    """Without close() the application may still hear from the connection (here only
+    through its callback): it stays a whole connection and gets Closed after 2 MSL."""
+    tb = Testbed(5, delay=0.01)
+    log: list[ev.Event] = []
+
+    def on_event(h: TcpHandle, e: ev.Event) -> None:
+        log.append(e)
+        if isinstance(e, ev.DataReceived) and h.recv():
+            h.send(b"reply")
+            h.shutdown()  # no close(): the handle is dropped, the callback stays
+
+    tb.server.listen(PORT, on_accept=lambda h: setattr(h, "on_event", on_event))
+    client = Client(tb, request=b"hello").start()
+    tb.run(until=1.0)
+    assert bytes(client.received) == b"reply"
+    assert not tb.server.timewait
+    tb.run(until=100.0)
+    assert isinstance(log[-1], ev.Closed)
+    assert not tb.server.connections

@@ -235,6 +235,34 @@ def test_a_zero_window_pause_counts_as_idle_from_the_last_data_sent():
     assert sum(len(s.payload) for s in out) == 10 * mss
 
 
+def test_one_pause_is_reported_to_the_congestion_control_once():
+    """Data written into a closed window and sent when it opens, seconds later: the
+    algorithm hears of the pause once, at the transmission, with its whole length (a
+    second report would shift CUBIC's clock twice)."""
+    a, b = _grown(handshake(rtt=0.1))
+    c = a.conn
+    assert c.cc is not None
+    calls: list[float] = []
+    real = c.cc.on_idle
+
+    def spy(now: float, idle: float, rto: float) -> None:
+        calls.append(idle)
+        real(now, idle, rto)
+
+    c.cc.on_idle = spy  # type: ignore[method-assign]
+
+    def ack(window: int, t: float) -> list:
+        upd = TCPSegment(B_ADDR[1], A_ADDR[1], b.conn.snd_nxt, c.snd_nxt, Flags.ACK, window)
+        return a.recv_segment(upd, t)
+
+    ack(0, 5.12)
+    c.send(b"w" * 5000, 5.12)
+    while (t := c.get_timer() or 99.0) < 8.0:
+        a.timer(t)
+    assert ack(500, 8.5)  # sent now
+    assert calls == [pytest.approx(3.5)]
+
+
 def test_retransmission_ack_is_not_used_for_rtt_karn():
     a, b = handshake(rtt=0.1, timestamps=False)
     _warm(a, b, rtt=0.1)

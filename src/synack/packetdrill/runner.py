@@ -31,6 +31,7 @@ from synack.packetdrill.sysctl import FIELDS, Sysctls
 from synack.packetdrill.tcpinfo import run_code, tcp_info
 from synack.tcp.config import TCPConfig
 from synack.tcp.connection import Connection
+from synack.tcp.timewait import revive
 from synack.wire.tcp import Flags
 
 #: First remote port for passive connections (packetdrill picks an ephemeral one).
@@ -234,7 +235,11 @@ class Runner(OutboundPackets, SyscallEvents):
         if sf is not None and sf.listener is not None:
             raise Unsupported("tcp_info of a listening socket (synack listeners have no TCB)")
         key = (sock.live_local_port, self.remote_ip, sock.live_remote_port)
-        return self.host.connections.get(key)
+        conn = self.host.connections.get(key)
+        if conn is None and key in self.host.timewait:
+            # Closed and in TIME_WAIT, kept as a record: its values, as a connection.
+            conn = revive(self.host.timewait[key], secret=self.host.secret)
+        return conn
 
     def _socket_for_inbound(self, spec: s.PacketSpec) -> SocketUnderTest:
         sock = self.sut

@@ -17,7 +17,7 @@ import random
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from synack.errors import DecodeError
 from synack.stack import syncookies
@@ -72,19 +72,22 @@ class Host:
         #: Connections in TIME_WAIT that nobody holds, kept as small records (Linux's
         #: timewait sockets, synack.tcp.timewait); a segment for one revives it.
         self.timewait: dict[FourTuple, TimeWaitRecord] = {}
-        # Connections in TIME_WAIT whose handle the application still held when they
-        # entered it: tried again now and then (a socket object dropped later).
-        self._held_timewait: set[Connection] = set()
-        self._timewait_sweep = 0.0
+        # Handles of closed connections in TIME_WAIT that the application still holds,
+        # held here only weakly: when one goes, its connection becomes a record.
+        self._weak_handles: dict[Connection, weakref.ref[TcpHandle]] = {}
+        self._to_record: list[Connection] = []
         self.handles: dict[Connection, TcpHandle] = {}
         self.listeners: dict[int, Listener] = {}
         self.ports = PortAllocator(self.rng)
         self.transmit: Callable[[bytes], None] | None = None
         self.transmit_gso: Callable[[bytes, int], None] | None = None
         self.scheduler: Scheduler | None = None
-        # Timers of connections and of TIME_WAIT records (which end their 2 MSL).
-        self._timers: list[tuple[float, int, Connection | TimeWaitRecord]] = []
-        self._deadline: dict[Connection | TimeWaitRecord, float] = {}
+        # Timers of connections and of TIME_WAIT records (which end their 2 MSL): a heap
+        # of [deadline, tick, owner] entries, and each owner's current entry.  A
+        # replaced or cancelled entry has its owner set to None, so that it neither
+        # fires nor keeps the owner alive.
+        self._timers: list[list[Any]] = []
+        self._timer_entry: dict[Connection | TimeWaitRecord, list[Any]] = {}
         self._tick = itertools.count()
         self._busy: set[Connection] = set()
         self._ident = 0
@@ -254,33 +257,50 @@ class Host:
     # --- TIME_WAIT records (synack.tcp.timewait) -------------------------------------
 
     def _keep_timewait(self, conn: Connection) -> bool:
-        """A connection now in TIME_WAIT that only the host still holds becomes a small
-        record (Linux tcp_time_wait swaps in a timewait socket).  While the application
-        holds its handle it stays a whole connection, as before."""
+        """A closed connection now in TIME_WAIT becomes a small record (Linux
+        tcp_time_wait swaps in a timewait socket) once nobody else holds its handle:
+        after close() nothing more reaches the application, as after close(2).  While
+        the application still holds the handle, the host holds it only weakly, and the
+        connection becomes a record when the handle goes (``_handle_gone``)."""
         remote = conn.remote
         if remote is None or not recordable(conn):
             return False
         key = (conn.local[1], remote[0], remote[1])
         if self.connections.get(key) is not conn:
             return False
+        weak = self._weak_handles.get(conn)
+        if weak is not None and weak() is not None:
+            return False  # the application still holds it (checked before)
         handle = self.handles.pop(conn, None)
         if handle is not None:
             ref = weakref.ref(handle)
             del handle  # the last reference, unless the application keeps one
             held = ref()
             if held is not None:
-                self.handles[conn] = held
-                self._held_timewait.add(conn)
+                self._weak_handles[conn] = weakref.ref(held, self._record_later(conn))
                 return False
-        self._held_timewait.discard(conn)
+        self._weak_handles.pop(conn, None)
         rec = record(conn)
         del self.connections[key]
-        self._deadline.pop(conn, None)
+        self._cancel_timer(conn)
         self.timewait[key] = rec
-        self._deadline[rec] = rec.deadline
-        heapq.heappush(self._timers, (rec.deadline, next(self._tick), rec))
-        self._compact_timers()
+        self._set_timer(rec, rec.deadline)
         return True
+
+    def _record_later(self, conn: Connection) -> Callable[[weakref.ref[TcpHandle]], None]:
+        def gone(_: weakref.ref[TcpHandle]) -> None:
+            self._to_record.append(conn)  # all a collector callback may safely do
+
+        return gone
+
+    def _handle_gone(self) -> None:
+        """Connections whose last handle the application dropped (weakref callbacks
+        queue them; they are recorded here, outside the collector's callback)."""
+        pending, self._to_record = self._to_record, []
+        for conn in pending:
+            if self._weak_handles.get(conn) is not None and self._weak_handles[conn]() is None:
+                del self._weak_handles[conn]
+                self._keep_timewait(conn)
 
     def _revive(self, key: FourTuple, rec: TimeWaitRecord) -> Connection:
         """The connection of a TIME_WAIT record, to take a segment; kept as a record
@@ -293,7 +313,7 @@ class Host:
     def _drop_timewait(self, key: FourTuple, rec: TimeWaitRecord) -> None:
         if self.timewait.get(key) is rec:
             del self.timewait[key]
-        self._deadline.pop(rec, None)
+        self._cancel_timer(rec)
 
     def _expire_timewait(self, rec: TimeWaitRecord, now: float) -> None:
         """2 MSL have passed (RFC 9293 §3.10.7.4): the record goes, as the connection
@@ -418,6 +438,8 @@ class Host:
                         output(seg, dst)
         finally:
             busy.discard(conn)
+        if self._to_record:
+            self._handle_gone()
         if conn.state is State.TIME_WAIT and self._keep_timewait(conn):
             self._reschedule()
             return
@@ -425,6 +447,9 @@ class Host:
 
     def _dispatch(self, conn: Connection, event: ev.Event) -> None:
         handle = self.handles.get(conn)
+        if handle is None and self._weak_handles:
+            ref = self._weak_handles.get(conn)
+            handle = ref() if ref is not None else None
         if isinstance(event, ev.StateChanged):
             if self.observers:  # a trace event only for someone who reads it
                 self._trace(
@@ -450,70 +475,67 @@ class Host:
             key = (conn.local[1], conn.remote[0], conn.remote[1])
             if self.connections.get(key) is conn:
                 del self.connections[key]
-        self._deadline.pop(conn, None)
+        self._cancel_timer(conn)
         self.handles.pop(conn, None)
-        self._held_timewait.discard(conn)
-        self._compact_timers()
+        self._weak_handles.pop(conn, None)
 
-    def _compact_timers(self) -> None:
-        """Drop stale timer entries once they outnumber the live ones: a stale entry
-        holds its connection (a TIME_WAIT one a new SYN replaced, say) until its deadline,
-        60 s on.  Stale entries never fire, so which timers run is unchanged."""
-        timers, deadlines = self._timers, self._deadline
-        if len(timers) > 2 * len(deadlines) + 1024:
-            self._timers = [e for e in timers if deadlines.get(e[2]) == e[0]]
+    def _cancel_timer(self, owner: Connection | TimeWaitRecord) -> None:
+        entry = self._timer_entry.pop(owner, None)
+        if entry is not None:
+            entry[2] = None  # stays in the heap, inert, until popped or compacted
+
+    def _set_timer(self, owner: Connection | TimeWaitRecord, deadline: float) -> None:
+        self._cancel_timer(owner)
+        entry = [deadline, next(self._tick), owner]
+        self._timer_entry[owner] = entry
+        heapq.heappush(self._timers, entry)
+        if len(self._timers) > 2 * len(self._timer_entry) + 1024:
+            # Cancelled entries outnumber the live ones: drop them in one pass.
+            self._timers = [e for e in self._timers if e[2] is not None]
             heapq.heapify(self._timers)
 
     def _arm(self, conn: Connection) -> None:
         deadline = conn.get_timer()
-        deadlines = self._deadline
         if deadline is None or conn.state is State.CLOSED:
-            deadlines.pop(conn, None)
-        elif deadlines.get(conn) != deadline:
-            deadlines[conn] = deadline
-            heapq.heappush(self._timers, (deadline, next(self._tick), conn))
-            self._compact_timers()
+            self._cancel_timer(conn)
+        else:
+            entry = self._timer_entry.get(conn)
+            if entry is None or entry[0] != deadline:
+                self._set_timer(conn, deadline)
         if self.scheduler is not None:
             self.scheduler.schedule(self.next_deadline())
 
     def next_deadline(self) -> float | None:
-        while self._timers:
-            deadline, _, conn = self._timers[0]
-            if self._deadline.get(conn) == deadline:
-                return deadline
-            heapq.heappop(self._timers)  # stale entry
+        timers = self._timers
+        while timers:
+            entry = timers[0]
+            if entry[2] is not None:
+                return float(entry[0])
+            heapq.heappop(timers)  # cancelled
         return None
 
     def _reschedule(self) -> None:
         if self.scheduler is not None:
             self.scheduler.schedule(self.next_deadline())
 
-    def _sweep_held_timewait(self, now: float) -> None:
-        """At most once a second: connections in TIME_WAIT whose application has let
-        go of the handle since become records too."""
-        if not self._held_timewait or now < self._timewait_sweep:
-            return
-        self._timewait_sweep = now + 1.0
-        for conn in list(self._held_timewait):
-            if conn.state is State.TIME_WAIT:
-                self._keep_timewait(conn)  # leaves the set once it is a record
-            else:
-                self._held_timewait.discard(conn)
-
     def on_timer(self) -> None:
         """Run every connection timer that is due (the scheduler calls this)."""
         now = self.clock()
-        self._sweep_held_timewait(now)
-        while self._timers and self._timers[0][0] <= now:
-            deadline, _, conn = heapq.heappop(self._timers)
-            if self._deadline.get(conn) != deadline:
+        if self._to_record:
+            self._handle_gone()
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            entry = heapq.heappop(timers)
+            owner = entry[2]
+            if owner is None:
+                continue  # cancelled
+            del self._timer_entry[owner]
+            if isinstance(owner, TimeWaitRecord):
+                self._expire_timewait(owner, now)
                 continue
-            del self._deadline[conn]
-            if isinstance(conn, TimeWaitRecord):
-                self._expire_timewait(conn, now)
-                continue
-            conn.handle_timer(now)
-            self._pump(conn)
+            owner.handle_timer(now)
+            self._pump(owner)
+            timers = self._timers  # compaction may have made a new list
         self._reschedule()
 
     # ------------------------------------------------------------------------------
@@ -599,12 +621,12 @@ class Host:
         self.note("host restarts: all connections lost")
         self.connections.clear()
         self.timewait.clear()
-        self._held_timewait.clear()
         self.handles.clear()
         self.listeners.clear()
         self.udp.endpoints.clear()
         self._timers.clear()
-        self._deadline.clear()
+        self._timer_entry.clear()
+        self._weak_handles.clear()
         self._reschedule()
 
     # ------------------------------------------------------------------------------

@@ -339,9 +339,11 @@ class AckInput(TCB):
             self.snd_wnd = nwin
             self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, ack
-            if self._persist_deadline is not None and self._window_fits_next():
+            if self._probes_stamp is not None and self._window_fits_next():
                 # Linux tcp_ack_probe: the window opened for the next segment, so the
-                # probes' backoff ends (icsk_backoff = 0) before anything is sent.
+                # zero-window probes' backoff ends (icsk_backoff = 0) before anything is
+                # sent.  Only if probes went out: a backoff from real retransmissions
+                # stands until a new RTT sample (RFC 6298 §5.7).
                 self.rto.reset_backoff()
 
     def _window_fits_next(self) -> bool:

@@ -77,28 +77,12 @@ class Output(TCB):
         # Idle since the last *data* sent (Linux lsndtime, tcp_slow_start_after_idle_check):
         # ACKs and zero-window probes sent meanwhile do not count.
         last = self._data_sent_at
-        if (
+        resuming = (
             not self.board.segments
             and now > last
+            and last != self._idle_reported
             and self.sndbuf.available_from(self.snd_nxt) > 0
-            and (
-                last != self._idle_reported
-                # The same pause, seen again (data written, then a zero window that
-                # opened much later): Linux checks again when the window is updated
-                # (tcp_ack_update_window), and restarts if it has now lasted an RTO.
-                or (
-                    self.cc.restart_after_idle
-                    and last != self._idle_long_reported
-                    and now - last > self.rto.rto
-                )
-            )
-        ):
-            # Sending resumes after a pause: the algorithm decides about restart after
-            # idle (RFC 5681 §4.1) and keeps idle time out of CUBIC's clock (RFC 9438 §5.8).
-            self._idle_reported = last
-            if now - last > self.rto.rto:
-                self._idle_long_reported = last
-            self.cc.on_idle(now, now - last, self.rto.rto)
+        )
         burst: list[TCPSegment] = []
         cwnd_limited = False
         tso = self._tso_bytes(mss)
@@ -112,6 +96,17 @@ class Output(TCB):
                 self._retransmit(lost, now)
                 continue
             n, fin = self._next_new(now, mss, budget, tso)
+            if resuming and n:
+                # Sending resumes after a pause, as the first segment is about to leave
+                # (not when data was written into a closed window, which may open much
+                # later: Linux checks again on the window update, tcp_ack_update_window,
+                # and shifts CUBIC's clock at the transmission, CA_EVENT_TX_START).  The
+                # algorithm decides about restart after idle (RFC 5681 §4.1) and keeps
+                # idle time out of CUBIC's clock (RFC 9438 §5.8), once per pause.
+                resuming = False
+                self._idle_reported = last
+                self.cc.on_idle(now, now - last, self.rto.rto)
+                continue  # a restart changes what cwnd allows
             if n == 0 and not fin:
                 avail = self.sndbuf.available_from(self.snd_nxt)
                 cwnd_limited = avail > 0 and budget < min(avail, mss)

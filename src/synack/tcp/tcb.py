@@ -59,7 +59,6 @@ class TCB:
         "_fin_seq",
         "_forced_iss",
         "_fw2_deadline",
-        "_idle_long_reported",
         "_idle_reported",
         "_is_cwnd_limited",
         "_keepalive_deadline",
@@ -146,7 +145,6 @@ class TCB:
         self._prr_allowance = 0
         self._prr_cwnd = 0
         self._idle_reported: float | None = None  # the pause (its start) already reported
-        self._idle_long_reported: float | None = None  # ... and reported as over an RTO
         self._cwnd_usage_seq: int | None = None
         self._max_packets_out = 0
         self._is_cwnd_limited = False

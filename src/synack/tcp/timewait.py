@@ -47,7 +47,7 @@ class TimeWaitRecord:
     snd_wl1: int
     snd_wl2: int
     rcv_adv: int
-    rcv_ssthresh: int
+    rcv_wnd: int  # the window it announced last (Linux tw_rcv_wnd), whatever it held
     last_ack_sent: int
     ts_recent: int
     ts_offset: int
@@ -67,12 +67,15 @@ class TimeWaitRecord:
 
 
 def recordable(conn: Connection) -> bool:
-    """Whether :func:`record` can take the connection: in TIME_WAIT, with its 2 MSL
-    running."""
+    """Whether :func:`record` can take the connection: in TIME_WAIT with its 2 MSL
+    running, and closed by the application (an orphan: after close(), as after
+    close(2), nothing more is reported to it; a connection only shut down for writing
+    still is)."""
     return (
         conn.state is State.TIME_WAIT
         and conn.remote is not None
-        and (conn._tw_deadline is not None)
+        and conn._tw_deadline is not None
+        and conn._orphan
     )
 
 
@@ -94,7 +97,7 @@ def record(conn: Connection) -> TimeWaitRecord:
         snd_wl1=conn.snd_wl1,
         snd_wl2=conn.snd_wl2,
         rcv_adv=conn._rcv_adv,
-        rcv_ssthresh=conn._rcv_ssthresh,
+        rcv_wnd=conn._rcv_window(),
         last_ack_sent=conn._last_ack_sent,
         ts_recent=conn.ts_recent,
         ts_offset=conn._ts_offset,
@@ -126,7 +129,9 @@ def revive(
     conn.rcv_nxt = rec.rcv_nxt
     conn.snd_wnd, conn.max_snd_wnd = rec.snd_wnd, rec.max_snd_wnd
     conn.snd_wl1, conn.snd_wl2 = rec.snd_wl1, rec.snd_wl2
-    conn._rcv_adv, conn._rcv_ssthresh = rec.rcv_adv, rec.rcv_ssthresh
+    # With an empty buffer it would offer more than it did: its window is capped at the
+    # recorded one, as Linux's timewait socket repeats tw_rcv_wnd.
+    conn._rcv_adv, conn._rcv_ssthresh = rec.rcv_adv, rec.rcv_wnd
     conn._last_ack_sent = rec.last_ack_sent
     conn.ts_recent, conn._ts_offset = rec.ts_recent, rec.ts_offset
     conn._fin_queued = conn._peer_fin = True
