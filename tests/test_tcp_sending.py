@@ -118,3 +118,21 @@ def test_data_beyond_a_full_cwnd_waits_even_with_a_fin_queued():
     assert len(a.flush(1.0)) == 10
     a.conn.shutdown(1.01)
     assert a.flush(1.01) == []  # two segments left: only a lone final one may pass
+
+
+def test_a_window_too_small_for_a_segment_is_used_after_the_override_timeout():
+    """Sender SWS avoidance holds back a segment that the peer's small window would cut
+    short, but not for ever (RFC 9293 §3.8.6.2.1): the persist timer runs, and when it
+    fires what fits goes out, as Linux's probe does (tcp_write_wakeup).  Without it a
+    lost window update would leave the connection waiting for ever."""
+    a, b = handshake(window_scaling=False)
+    a.conn.send(b"v" * 3000, 1.0)
+    a.flush(1.0)
+    una = seq_add(a.conn.snd_una, 3000)
+    a.conn.send(b"u" * 3000, 1.1)
+    assert a.recv_segment(seg(A, b.conn.snd_nxt, una, window=10), 1.1) == []
+    t = a.conn.get_timer()
+    assert t is not None  # the persist timer runs
+    (probe,) = a.timer(t)
+    assert probe.seq == una and probe.payload == b"u" * 10  # what the window allows
+    assert a.conn.rto.backoff == 0

@@ -352,8 +352,13 @@ class Output(TCB):
         """The persist timer runs while the peer's window is zero, data waits and nothing
         is in flight to bring a window update (RFC 9293 §3.8.6.1)."""
         waiting = self.sndbuf.available_from(self.snd_nxt) > 0
-        zero = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt) <= 0
-        if waiting and zero and not self.board.segments:
+        # Not only a zero window: one too small for the next segment, which sender SWS
+        # avoidance holds back, also needs the timer, or a lost window update would
+        # leave the connection waiting for ever (Linux tcp_check_probe_timer arms it
+        # whenever nothing is in flight and data waits unsent).
+        room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
+        blocked = room < min(self.sndbuf.available_from(self.snd_nxt), self.eff_mss)
+        if waiting and blocked and not self.board.segments:
             if self._persist_deadline is None:
                 self._persist_deadline = now + self.rto.rto
         else:

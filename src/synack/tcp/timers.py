@@ -229,6 +229,20 @@ class Timers(Output):
             State.LAST_ACK,
         ):
             return
+        room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
+        avail = self.sndbuf.available_from(self.snd_nxt)
+        if room > 0 and avail > 0 and not self.board.segments:
+            # The window is open, only smaller than the segment silly-window avoidance
+            # waits for: the override timeout (RFC 9293 §3.8.6.2.1) sends what fits, as
+            # Linux's probe does (tcp_write_wakeup).  Data in flight ends the probing
+            # and its backoff (tcp_send_probe0).
+            n = min(room, avail, self.eff_mss)
+            fin = self._fin_seq is not None and n == avail
+            self._send_new(now, n, fin)
+            self._count("TCPWinProbe")
+            self.rto.reset_backoff()
+            self._probes_stamp = None
+            return
         ut = self.config.user_timeout
         stamp = self._probes_stamp
         if stamp is None:
