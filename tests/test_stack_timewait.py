@@ -16,6 +16,7 @@ from synack.scenarios.apps import Client
 from synack.scenarios.testbed import Testbed
 from synack.stack.socket import TcpHandle
 from synack.tcp import events as ev
+from synack.tcp.config import TCPConfig
 from synack.tcp.connection import Connection
 from synack.tcp.states import State
 from synack.trace.events import StateChange
@@ -45,8 +46,8 @@ def _serve(tb: Testbed, keep: list[TcpHandle] | None) -> list[weakref.ref[TcpHan
     return refs
 
 
-def _exchange(keep: bool) -> tuple[Testbed, Client, list[TcpHandle]]:
-    tb = Testbed(5, delay=0.01)
+def _exchange(keep: bool, **config: object) -> tuple[Testbed, Client, list[TcpHandle]]:
+    tb = Testbed(5, delay=0.01, config=TCPConfig().with_(**config) if config else None)
     kept: list[TcpHandle] = []
     _serve(tb, kept if keep else None)
     client = Client(tb, request=b"hello").start()
@@ -265,3 +266,16 @@ def test_a_connection_only_shut_down_stays_whole_and_reports_its_end() -> None:
     tb.run(until=100.0)
     assert isinstance(log[-1], ev.Closed)
     assert not tb.server.connections
+
+
+def test_an_ece_in_time_wait_changes_nothing_whole_or_record() -> None:
+    """ECN was negotiated; an ACK with ECE reaching TIME_WAIT reduces no window, for a
+    whole connection as for a record."""
+    for keep in (True, False):
+        tb, client, _ = _exchange(keep, ecn=1)
+        fin = _retransmitted_fin(client)
+        ece = TCPSegment(fin.src_port, PORT, fin.seq + 1, fin.ack, Flags.ACK | Flags.ECE, 1000)
+        tb.client.transmit = lambda data: None
+        tb.at(2.0, lambda tb=tb, ece=ece: tb.inject(tb.client, tb.server, ece))
+        tb.run(until=3.0)
+        assert tb.server.counters["TCPECNReductions"] == 0, keep

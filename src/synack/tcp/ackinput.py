@@ -16,7 +16,7 @@ from synack.tcp.prr import PRR
 from synack.tcp.rack import DUPTHRESH
 from synack.tcp.scoreboard import SentSegment
 from synack.tcp.seq import MASK, seq_ge, seq_gt, seq_le, seq_lt, seq_sub
-from synack.tcp.states import SYNCHRONIZED
+from synack.tcp.states import SYNCHRONIZED, State
 from synack.tcp.tcb import TCB
 from synack.wire.tcp import TCPSegment
 
@@ -127,7 +127,9 @@ class AckInput(TCB):
             self._retrans_stamp_cleanup()
         if not self.in_recovery and self.board.lost_bytes > 0:
             self._enter_recovery(now, prior_pipe)
-        if int(seg.flags) & 0x40 and self.ecn_ok:  # ECE
+        # ECE; not in TIME_WAIT, which sends nothing more (Linux's timewait socket runs no
+        # tcp_ack), whether the connection is whole or a record (synack.tcp.timewait).
+        if int(seg.flags) & 0x40 and self.ecn_ok and self.state is not State.TIME_WAIT:
             self._on_ece(now)  # before PRR: the echoing ACK's deliveries count (Linux)
         if self.prr is not None:
             safe = bool(acked) and not new_loss
