@@ -341,15 +341,13 @@ class AckInput(TCB):
             self.snd_wnd = nwin
             self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, ack
-            if self._probes_stamp is not None and self._window_fits_next():
+            if (
+                self._probes_stamp is not None
+                and self.sndbuf.available_from(self.snd_nxt) > 0
+                and not self._window_blocks_next()
+            ):
                 # Linux tcp_ack_probe: the window opened for the next segment, so the
                 # zero-window probes' backoff ends (icsk_backoff = 0) before anything is
                 # sent.  Only if probes went out: a backoff from real retransmissions
                 # stands until a new RTT sample (RFC 6298 §5.7).
                 self.rto.reset_backoff()
-
-    def _window_fits_next(self) -> bool:
-        """The peer's window has room for the next segment to send."""
-        avail = self.sndbuf.available_from(self.snd_nxt)
-        room = seq_sub((self.snd_una + self.snd_wnd) & MASK, self.snd_nxt)
-        return avail > 0 and room >= min(avail, self.eff_mss)

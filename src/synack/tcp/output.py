@@ -70,8 +70,7 @@ class Output(TCB):
             # receiver, or an idle connection): what the loop below concludes, without it.
             self.chrono.stop(RWND_LIMITED, now, len(self.sndbuf) == 0)
             self._validate_cwnd(False)
-            self._persist_deadline = None  # as _arm_persist: no data waits
-            self._probes_stamp = None
+            self._arm_persist(now)
             return
         mss = self.eff_mss
         # Idle since the last *data* sent (Linux lsndtime, tcp_slow_start_after_idle_check):
@@ -120,20 +119,12 @@ class Output(TCB):
             self._arm_tlp(now)
         # Linux tcp_write_xmit: the next segment did not fit the peer's window although
         # cwnd allowed it (tcp_snd_wnd_test): receive-window-limited time runs.
-        if not cwnd_limited and self._rwnd_blocks(mss):
+        if not cwnd_limited and self._window_blocks_next():
             self.chrono.start(RWND_LIMITED, now)
         else:
             self.chrono.stop(RWND_LIMITED, now, len(self.sndbuf) == 0)
         self._validate_cwnd(cwnd_limited)
         self._arm_persist(now)
-
-    def _rwnd_blocks(self, mss: int) -> bool:
-        """Unsent data waits and the peer's window has no room for its next segment."""
-        avail = self.sndbuf.available_from(self.snd_nxt)
-        if avail <= 0:
-            return False
-        room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
-        return room < min(avail, mss)
 
     def _tso_segs(self) -> int:
         """How many segments Linux would put in one TSO packet now (tcp_tso_autosize):
@@ -351,14 +342,11 @@ class Output(TCB):
     def _arm_persist(self, now: float) -> None:
         """The persist timer runs while the peer's window is zero, data waits and nothing
         is in flight to bring a window update (RFC 9293 §3.8.6.1)."""
-        waiting = self.sndbuf.available_from(self.snd_nxt) > 0
         # Not only a zero window: one too small for the next segment, which sender SWS
         # avoidance holds back, also needs the timer, or a lost window update would
         # leave the connection waiting for ever (Linux tcp_check_probe_timer arms it
         # whenever nothing is in flight and data waits unsent).
-        room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
-        blocked = room < min(self.sndbuf.available_from(self.snd_nxt), self.eff_mss)
-        if waiting and blocked and not self.board.segments:
+        if self._window_blocks_next() and not self.board.segments:
             if self._persist_deadline is None:
                 self._persist_deadline = now + self.rto.rto
         else:

@@ -329,6 +329,16 @@ class TCB:
     def sack_ok(self) -> bool:
         return bool(self.agreement and self.agreement.sack)
 
+    def _window_blocks_next(self) -> bool:
+        """Unsent data waits and the peer's window has no room for its next segment
+        (Linux tcp_snd_wnd_test): what receive-window-limited time, the persist timer
+        and the end of zero-window probing all go by."""
+        avail = self.sndbuf.available_from(self.snd_nxt)
+        if avail <= 0:
+            return False
+        room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
+        return room < min(avail, self.eff_mss)
+
     def _pipe(self) -> int:
         """RFC 6675 pipe; without SACK each duplicate ACK counts as one segment that left
         the network (RFC 6937 §3, Linux tcp_add_reno_sack), which also gives RFC 3042's
