@@ -20,6 +20,7 @@ from synack.tcp.config import TCPConfig
 from synack.tcp.states import State
 from synack.wire.tcp import Flags
 from tcp_harness import A_ADDR, B_ADDR, Peer, handshake, seg
+from test_packetdrill_runner import SERVER
 
 A, R = Flags.ACK, Flags.RST
 
@@ -297,15 +298,7 @@ def test_set_on_a_live_connection_it_aborts_a_stalled_transfer() -> None:
 
 # --- the packetdrill runner's setsockopt/getsockopt ---------------------------------------
 
-USER_TIMEOUT_SCRIPT = """\
-0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
-+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>
-+.1 < . 1:1(0) ack 1 win 257
-+0 accept(3, ..., ...) = 4
+USER_TIMEOUT_SCRIPT = SERVER + """\
 +0 getsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [0], [4]) = 0
 +0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [-1], 4) = -1 EINVAL (Invalid argument)
 +0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [3000], 4) = 0
