@@ -9,7 +9,10 @@ Each figure is measured in a namespace made for it (and deleted after):
   kernel over the namespace's loopback with its MTU set to the same value; the ratio
   synack / kernel is printed in the same run;
 * connections per second from a kernel client to a synack server (connect, a 100-byte
-  request, a 100-byte reply, close), in batches, to show whether later batches slow.
+  request, a 100-byte reply, close), in batches, to show whether later batches slow;
+  with one synack process, and with one process per queue of a multi-queue TUN device
+  (``--workers``, :mod:`synack.link.workers`), as a server uses its cores.  The client
+  is one Python process; synack's CPU per connection is summed over its processes.
 
 Bulk runs go with and without the TUN device's offload (``--offload``): with it the
 kernel hands synack TSO packets of up to 64 KB whatever the MTU, with partial checksums:
@@ -35,6 +38,7 @@ import io
 import itertools
 import os
 import pstats
+import resource
 import subprocess
 import sys
 import textwrap
@@ -46,6 +50,7 @@ from typing import Any
 
 from synack.api.tun import TunStack
 from synack.link.netns import Netns
+from synack.link.workers import Workers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -205,13 +210,8 @@ def synack_to_kernel(ns: Netns, st: TunStack, nbytes: int) -> float:
     return mbps(nbytes, elapsed)
 
 
-def connections(
-    ns: Netns, st: TunStack, total: int, batch: int, concurrency: int = 1
-) -> list[float]:
-    """Rates (connections/s) of each batch, kernel client to a synack server, with
-    ``concurrency`` connections under way at a time (1: one after the other)."""
-    host = st.host
-    rates: list[float] = []
+def answer_requests(host: Any) -> Any:
+    """Listen on PORT: read each connection's 100-byte request, answer 100 bytes, close."""
 
     def on_accept(handle: Any) -> None:
         def on_event(h: Any, _: object) -> None:
@@ -223,7 +223,16 @@ def connections(
 
         handle.on_event = on_event
 
-    lst = host.listen(PORT, 4096, on_accept=on_accept)
+    return host.listen(PORT, 4096, on_accept=on_accept)
+
+
+def connections(
+    ns: Netns, st: TunStack, total: int, batch: int, concurrency: int = 1
+) -> list[float]:
+    """Rates (connections/s) of each batch, kernel client to a synack server, with
+    ``concurrency`` connections under way at a time (1: one after the other)."""
+    rates: list[float] = []
+    lst = answer_requests(st.host)
     proc = kernel(ns, CLIENTS, ns.synack_ip, PORT, total, batch, concurrency)
     assert proc.stdout is not None
     out = proc.stdout
@@ -247,6 +256,40 @@ def connections(
     proc.wait(60)
     lst.close()
     return rates
+
+
+def connections_run(
+    args: argparse.Namespace, concurrency: int, workers: int, prof: cProfile.Profile | None
+) -> tuple[list[float], float]:
+    """One conn/s run in a namespace of its own: the rates of its batches and synack's
+    CPU seconds per connection, over every worker process.  With ``workers`` > 1 the
+    TUN interface has that many queues and each child process serves its own
+    (:mod:`synack.link.workers`); the parent serves queue 0 and runs the client."""
+    with Netns("sa-bench-conn", queues=workers) as ns:
+        pool = Workers(ns) if workers > 1 else None
+        if pool is not None and pool.fork():
+            try:
+                with TunStack(ns) as st:
+                    answer_requests(st.host)
+                    st.loop.run_until(lambda: False, 3600)  # until the parent's SIGTERM
+            finally:
+                pool.exit_child(1)
+        cpu = time.process_time()
+        with TunStack(ns) as st:
+            if prof is not None:
+                prof.enable()
+            rates = connections(ns, st, args.conns, args.batch, concurrency)
+            if prof is not None:
+                prof.disable()
+        cpu = time.process_time() - cpu
+        if pool is not None:
+            # The client has been waited for already, so what the children's usage
+            # gains now is the workers'.
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            pool.stop()
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu += (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return rates, cpu / max(args.conns, 1)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -275,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         default="1,16",
         help="connections under way at a time in the kernel client, comma-separated runs",
     )
+    p.add_argument(
+        "--workers",
+        default="1,2",
+        help="synack processes for conn/s, one per TUN queue, comma-separated runs",
+    )
     p.add_argument("--profile", action="store_true", help="profile synack's side")
     p.add_argument(
         "--offload",
@@ -301,21 +349,23 @@ def main(argv: list[str] | None = None) -> int:
             k2s = measure("kernel -> synack", partial(kernel_to_synack, ns, st, nbytes), prof)
             s2k = measure("synack -> kernel", partial(synack_to_kernel, ns, st, nbytes), prof)
         print(f"  ratio synack/kernel: in {k2s / base:.4f}, out {s2k / base:.4f}")
-    for conc in (int(c) for c in args.concurrency.split(",") if c and args.conns):
+    runs = itertools.product(
+        (int(w) for w in args.workers.split(",") if w),
+        (int(c) for c in args.concurrency.split(",") if c and args.conns),
+    )
+    for workers, conc in runs:
         print(
             f"connections/s, kernel client -> synack server, {args.conns} in batches of"
-            f" {args.batch}, {conc} at a time"
+            f" {args.batch}, {conc} at a time, {workers} synack process(es)"
         )
-        with Netns("sa-bench-conn") as ns, TunStack(ns) as st:
-            if prof is not None:
-                prof.enable()
-            rates = connections(ns, st, args.conns, args.batch, conc)
-            if prof is not None:
-                prof.disable()
+        rates, cpu = connections_run(args, conc, workers, prof)
         print("  per batch: " + " ".join(f"{r:.0f}" for r in rates))
         if rates:
             mean = args.conns / sum(args.batch / r for r in rates)
-            print(f"  first {rates[0]:.0f}/s, last {rates[-1]:.0f}/s, overall {mean:.0f}/s")
+            print(
+                f"  first {rates[0]:.0f}/s, last {rates[-1]:.0f}/s, overall {mean:.0f}/s;"
+                f" synack CPU {cpu * 1e6:.0f} us per connection"
+            )
     if prof is not None:
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(20)

@@ -23,12 +23,14 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from synack.api.services import SERVICES, HttpConfig
 from synack.link.impairment import ImpairmentConfig
 from synack.link.netns import DEFAULT_SYNACK_IP, Netns, netns_exists
 from synack.link.tunlink import TunLink
+from synack.link.workers import Workers
 from synack.stack.counters import render_counters
 from synack.stack.host import Host
 from synack.trace.events import Observer
@@ -48,6 +50,12 @@ def add_subcommands(sub: Any) -> None:
     s.add_argument("--file", help="http: serve this file for paths other than /bytes/N")
     s.add_argument("--count", type=int, help="exit after this many connections")
     s.add_argument("--duration", type=float, help="exit after this many seconds")
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes, one per queue of a multi-queue TUN interface (default 1)",
+    )
     _common(s)
 
     c = sub.add_parser("connect", help="netcat-like: stdin to a TCP peer, its bytes to stdout")
@@ -60,6 +68,9 @@ def add_subcommands(sub: Any) -> None:
     n.add_argument("name", nargs="?", default=DEFAULT_NETNS)
     n.add_argument("--mtu", type=int, default=1500)
     n.add_argument("--kernel-ip", default="192.0.2.1")
+    n.add_argument(
+        "--queues", type=int, default=1, help="make a multi-queue interface (serve --workers)"
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -94,7 +105,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _netns(args: argparse.Namespace) -> int:
-    ns = Netns(args.name, mtu=args.mtu, kernel_ip=args.kernel_ip)
+    ns = Netns(args.name, mtu=args.mtu, kernel_ip=args.kernel_ip, queues=args.queues)
     if args.action == "up":
         ns.up(persist=True, keep_open=False)
         print(
@@ -114,30 +125,35 @@ def _netns(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _namespace(args: argparse.Namespace) -> Iterator[Netns]:
-    ns = Netns(args.netns, synack_ip=args.ip, mtu=args.mtu, offload=args.offload)
+def _namespace(args: argparse.Namespace, queues: int = 1) -> Iterator[Netns]:
+    ns = Netns(args.netns, synack_ip=args.ip, mtu=args.mtu, offload=args.offload, queues=queues)
     if netns_exists(ns.name):
         ns.read_config()
         ns.attach()
         try:
             yield ns
         finally:
-            if ns.tun is not None:
-                ns.tun.close()
+            ns.keep_queue(0).close()
         return
     with ns:
         print(f"(namespace {ns.name} made for this run; kernel side {ns.kernel_ip})", flush=True)
         yield ns
 
 
-def _observers(args: argparse.Namespace, stack: contextlib.ExitStack) -> list[Observer]:
+def _observers(
+    args: argparse.Namespace, stack: contextlib.ExitStack, worker: int = 0
+) -> list[Observer]:
     obs: list[Observer] = []
     if args.verbose:
         printer = TcpdumpPrinter(lambda line: print(line, flush=True))
         stack.callback(printer.flush)
         obs.append(printer)
     if args.pcap:
-        writer = stack.enter_context(PcapWriter(args.pcap))
+        # Workers after the first write files of their own: NAME.pcap, NAME.1.pcap...
+        path = Path(args.pcap)
+        if worker:
+            path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
+        writer = stack.enter_context(PcapWriter(str(path)))
         obs.append(PcapObserver(writer))
     return obs
 
@@ -157,24 +173,58 @@ def report(host: Host, link: TunLink | None = None) -> str:
 
 
 def _run(args: argparse.Namespace, body: Any) -> int:
-    from synack.asyncio import run, tun_event_loop
     from synack.link.malloc import keep_heap
 
     keep_heap()  # this process streams packets: reuse their memory (synack.link.malloc)
-    with contextlib.ExitStack() as stack, _namespace(args) as ns:
+    count = getattr(args, "workers", 1)
+    if count < 1:
+        print(f"synack: --workers must be at least 1, got {count}", file=sys.stderr)
+        return 2
+    with _namespace(args, count) as ns:
+        if count == 1:
+            return _run_worker(args, body, ns, None)
+        workers = Workers(ns)
+        index = workers.fork()
+        if index:
+            code = 1
+            try:
+                code = _run_worker(args, body, ns, workers)
+            finally:
+                workers.exit_child(code)
+        try:
+            code = _run_worker(args, body, ns, workers)
+        finally:
+            codes = workers.stop()
+        failed = [c for c in codes if c not in (0, -signal.SIGTERM)]
+        if failed:
+            print(f"synack: workers ended with {failed}", file=sys.stderr)
+        return code or (1 if failed else 0)
+
+
+def _run_worker(
+    args: argparse.Namespace, body: Any, ns: Netns, workers: Workers | None
+) -> int:
+    """One host on ``ns.tun`` (this process's queue), running ``body`` to its end."""
+    from synack.asyncio import run, tun_event_loop
+
+    index = workers.index if workers is not None else 0
+    with contextlib.ExitStack() as stack:
         imp = _impairment(args)
+        seed = args.seed if args.seed is None else args.seed + index
         loop = tun_event_loop(
-            ns, outbound=imp, inbound=imp, observers=_observers(args, stack), seed=args.seed
+            ns, outbound=imp, inbound=imp, observers=_observers(args, stack, index), seed=seed
         )
+        loop.workers = workers  # type: ignore[attr-defined]
         host: Host = loop.hosts[0]
         link: TunLink = loop.tun_link  # type: ignore[attr-defined]
-        dump = lambda: print(report(host, link), file=sys.stderr, flush=True)  # noqa: E731
+        title = "" if workers is None else f"-- worker {index} of {workers.count} --\n"
+        dump = lambda: print(title + report(host, link), file=sys.stderr, flush=True)  # noqa: E731
         loop.add_signal_handler(signal.SIGUSR1, dump)
         try:
             code: int = run(body(loop, ns, host), loop)
         finally:
             link.close()
-            print(report(host, link), flush=True)
+            print(title + report(host, link), flush=True)
         return code
 
 
@@ -192,25 +242,33 @@ def _serve(args: argparse.Namespace) -> int:
         stop = asyncio.Event()
         served = 0
 
+        workers: Workers | None = loop.workers  # type: ignore[attr-defined]
+
         async def counted(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
             nonlocal served
             await handler(r, w)
             served += 1
-            if args.count and served >= args.count:
+            total = served if workers is None else workers.counts.add(workers.index)
+            if args.count and total >= args.count:
                 stop.set()
 
         server = await start_server(counted, ns.synack_ip, port, stack=host)
         if args.service == "echo":
             _udp_echo(host, port)  # RFC 862 defines a UDP echo too
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        signals = [signal.SIGINT, signal.SIGTERM]
+        if workers is not None and workers.is_parent:
+            signals.append(signal.SIGCHLD)  # a worker ended (its --count reached, or failed)
+        for sig in signals:
             loop.add_signal_handler(sig, stop.set)
         if args.duration:
             loop.call_later(args.duration, stop.set)
-        print(
-            f"synack {args.service} on {ns.synack_ip}:{port} "
-            f"(from the namespace: ip netns exec {ns.name} ...)",
-            flush=True,
-        )
+        if workers is None or workers.is_parent:
+            many = "" if workers is None else f", {workers.count} worker processes"
+            print(
+                f"synack {args.service} on {ns.synack_ip}:{port}{many} "
+                f"(from the namespace: ip netns exec {ns.name} ...)",
+                flush=True,
+            )
         await stop.wait()
         server.close()
         await asyncio.sleep(0.2)  # let the last FINs and ACKs go out

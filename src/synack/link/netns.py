@@ -51,6 +51,8 @@ DEFAULT_KERNEL_IP = "192.0.2.1"
 DEFAULT_SYNACK_IP = "192.0.2.2"
 DEFAULT_PREFIX = 24
 DEFAULT_DEVICE = "synack0"
+#: The most queues a TUN interface takes (the kernel's MAX_TAP_QUEUES, drivers/net/tun.c).
+MAX_QUEUES = 256
 
 
 class NetnsError(SynackError):
@@ -136,10 +138,18 @@ def socket_in(
 
 
 def open_tun_in(
-    name: str, device: str, *, persist: bool = False, offload: bool = False
+    name: str,
+    device: str,
+    *,
+    persist: bool = False,
+    offload: bool = False,
+    multi_queue: bool = False,
 ) -> TunDevice:
     """Open (or attach to) the TUN interface ``device`` inside namespace ``name``."""
-    return run_in_netns(name, lambda: TunDevice.open(device, persist=persist, offload=offload))
+    return run_in_netns(
+        name,
+        lambda: TunDevice.open(device, persist=persist, offload=offload, multi_queue=multi_queue),
+    )
 
 
 def _write_sysctl(path: str, value: str) -> None:
@@ -169,9 +179,12 @@ class Netns:
         prefix: int = DEFAULT_PREFIX,
         mtu: int = 1500,
         offload: bool = True,
+        queues: int = 1,
     ) -> None:
         if not 68 <= mtu <= 65535:
             raise NetnsError(f"MTU must be within 68..65535, got {mtu}")
+        if not 1 <= queues <= MAX_QUEUES:
+            raise NetnsError(f"queues must be within 1..{MAX_QUEUES}, got {queues}")
         self.name = name
         self.device = device
         self.kernel_ip = kernel_ip
@@ -180,7 +193,12 @@ class Netns:
         self.mtu = mtu
         #: Open the device with checksum and TCP segmentation offload (synack.link.vnet).
         self.offload = offload
+        #: Queues of the interface: with more than one it is a multi-queue interface
+        #: (``IFF_MULTI_QUEUE``), and :attr:`queue_devices` holds one descriptor per queue
+        #: (:mod:`synack.link.workers` gives each to a process of its own).
+        self.queues = queues
         self.tun: TunDevice | None = None
+        self.queue_devices: list[TunDevice] = []
         self._created = False
 
     # --- life cycle -------------------------------------------------------------------
@@ -200,18 +218,46 @@ class Netns:
         _ip("netns", "add", self.name)
         self._created = True
         try:
-            self.tun = open_tun_in(
-                self.name, self.device, persist=persist, offload=self.offload
-            )
-            self.device = self.tun.name
+            self.tun = self._open_queues(persist=persist)
             self._configure()
         except BaseException:
             self.down()
             raise
         if not keep_open:
-            self.tun.close()
-            self.tun = None
+            self._close_queues()
         return self
+
+    def _open_queues(self, *, persist: bool = False) -> TunDevice:
+        multi = self.queues > 1
+        first = open_tun_in(
+            self.name, self.device, persist=persist, offload=self.offload, multi_queue=multi
+        )
+        self.device = first.name
+        self.queue_devices = [first]
+        for _ in range(1, self.queues):
+            self.queue_devices.append(
+                open_tun_in(self.name, self.device, offload=self.offload, multi_queue=True)
+            )
+        return first
+
+    def _close_queues(self) -> None:
+        for dev in self.queue_devices:
+            dev.close()
+        if self.tun is not None:
+            self.tun.close()
+        self.queue_devices = []
+        self.tun = None
+
+    def keep_queue(self, index: int) -> TunDevice:
+        """Close every queue's descriptor but ``index``'s, which becomes :attr:`tun` (in
+        a worker process: each keeps its own queue)."""
+        keep = self.queue_devices[index]
+        for i, dev in enumerate(self.queue_devices):
+            if i != index:
+                dev.close()
+        self.queue_devices = [keep]
+        self.tun = keep
+        return keep
 
     def _configure(self) -> None:
         n, dev = self.name, self.device
@@ -230,7 +276,7 @@ class Netns:
             raise NetnsError(
                 f"no network namespace {self.name!r}: create it with `synack netns up {self.name}`"
             )
-        self.tun = open_tun_in(self.name, self.device, offload=self.offload)
+        self.tun = self._open_queues()
         return self.tun
 
     def read_config(self) -> None:
@@ -253,9 +299,7 @@ class Netns:
 
     def down(self) -> None:
         """Close the device and delete the interface and the namespace (idempotent)."""
-        if self.tun is not None:
-            self.tun.close()
-            self.tun = None
+        self._close_queues()
         if netns_exists(self.name):
             # A persistent interface would otherwise outlive its last descriptor.
             subprocess.run(

@@ -21,7 +21,7 @@ import struct
 
 from synack.link.vnet import HEADER_LEN, IFF_VNET_HDR, OFFLOADS, TUNSETOFFLOAD
 
-__all__ = ["IFF_NO_PI", "IFF_TUN", "TUN_PATH", "TunDevice", "TunError"]
+__all__ = ["IFF_MULTI_QUEUE", "IFF_NO_PI", "IFF_TUN", "TUN_PATH", "TunDevice", "TunError"]
 
 TUN_PATH = "/dev/net/tun"
 # linux/if_tun.h: _IOW('T', 202, int) and _IOW('T', 203, int).
@@ -29,6 +29,9 @@ TUNSETIFF = 0x400454CA
 TUNSETPERSIST = 0x400454CB
 IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
+#: One queue of a multi-queue interface (linux/if_tun.h): each descriptor opened with it
+#: is a queue of its own, and the kernel spreads flows over the queues by their hash.
+IFF_MULTI_QUEUE = 0x0100
 IFNAMSIZ = 16
 _IFREQ = struct.Struct(f"{IFNAMSIZ}sH22x")  # struct ifreq: name, flags, union padding
 #: The largest IPv4 packet (RFC 791 total length is 16 bits).
@@ -55,7 +58,12 @@ class TunDevice:
 
     @classmethod
     def open(
-        cls, name: str = "synack%d", *, persist: bool = False, offload: bool = False
+        cls,
+        name: str = "synack%d",
+        *,
+        persist: bool = False,
+        offload: bool = False,
+        multi_queue: bool = False,
     ) -> TunDevice:
         """Open (or create) the TUN interface ``name`` in the calling thread's namespace.
 
@@ -64,6 +72,10 @@ class TunDevice:
         the descriptor (``TUNSETPERSIST``) until it is deleted with ``ip link del``.
         With ``offload``, frames carry a virtio-net header and the kernel may send and
         take TSO packets of up to 64 KB with partial checksums (:mod:`synack.link.vnet`).
+        With ``multi_queue`` (``IFF_MULTI_QUEUE``), the descriptor is one queue of the
+        interface; opening the name again adds a queue.  The kernel sends each flow to
+        one queue, chosen by the flow's symmetric hash (``tun_automq_select_queue``), so
+        one process per queue can serve its own share of the connections.
         """
         if len(name.encode()) >= IFNAMSIZ:
             raise TunError(errno.EINVAL, f"interface name too long (max 15 bytes): {name!r}")
@@ -81,6 +93,7 @@ class TunDevice:
             ) from None
         try:
             flags = IFF_TUN | IFF_NO_PI | (IFF_VNET_HDR if offload else 0)
+            flags |= IFF_MULTI_QUEUE if multi_queue else 0
             answer = fcntl.ioctl(fd, TUNSETIFF, _IFREQ.pack(name.encode(), flags))
             if offload:
                 fcntl.ioctl(fd, TUNSETOFFLOAD, OFFLOADS)
@@ -89,6 +102,8 @@ class TunDevice:
         except OSError as e:
             os.close(fd)
             hint = " (needs root or CAP_NET_ADMIN)" if e.errno == errno.EPERM else ""
+            if e.errno == errno.EINVAL and multi_queue:
+                hint = " (was the interface made with one queue? `synack netns up --queues N`)"
             raise TunError(
                 e.errno or errno.EIO, f"TUNSETIFF {name!r}: {e.strerror}{hint}"
             ) from None
