@@ -6,7 +6,7 @@ import pytest
 
 from synack.errors import DecodeError, UsageError
 from synack.wire.checksum import internet_checksum
-from synack.wire.ip import PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, encode_ipv4
+from synack.wire.ip import PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, encode_ipv4, parse_ipv4
 
 
 def _pkt(**kw: object) -> IPv4Packet:
@@ -125,3 +125,14 @@ def test_encoding_refuses_bad_fields() -> None:
     with pytest.raises(UsageError):
         encode_ipv4(_pkt(fragment_offset=0x2000))
     assert len(encode_ipv4(_pkt(payload=bytes(65515), protocol=PROTO_UDP))) == 65535
+
+
+def test_parse_ipv4_gives_the_header_fields_the_packet_decoder_reads() -> None:
+    wire = encode_ipv4(_pkt(ttl=7, tos=0x01, ident=0x1234, options=b"\x01\x01\x01\x01"))
+    hlen, total, tos, ident, frag, ttl, proto, csum, src, dst = parse_ipv4(wire + b"pad")
+    assert (hlen, total, tos, ident, ttl, proto) == (24, 24 + 21, 0x01, 0x1234, 7, PROTO_TCP)
+    assert frag == 0x4000 and csum == int.from_bytes(wire[10:12], "big")
+    assert (src, dst) == ("10.0.0.1", "10.0.0.2")
+    with pytest.raises(DecodeError) as exc:
+        parse_ipv4(wire[:10])
+    assert exc.value.reason == "ip_truncated"

@@ -35,7 +35,15 @@ from synack.tcp.states import State
 from synack.tcp.timewait import TimeWaitRecord, record, recordable, revive
 from synack.trace.events import Note, Observer, StateChange, TraceEvent
 from synack.wire.gso import segment_tcp_packet
-from synack.wire.ip import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet, decode_ipv4, ipv4_header
+from synack.wire.ip import (
+    PROTO_ICMP,
+    PROTO_TCP,
+    PROTO_UDP,
+    IPv4Packet,
+    ipv4_header,
+    packet_from_fields,
+    parse_ipv4,
+)
 from synack.wire.tcp import TCPSegment, decode_tcp, encode_tcp_parts
 
 FourTuple = tuple[int, str, int]  # (local port, remote ip, remote port); local ip is ours
@@ -142,21 +150,22 @@ class Host:
         ``gso_size``: the packet holds several segments of this size, received as one
         (GRO, or a TUN device's offload); the receiver measures the peer's MSS by it."""
         try:
-            pkt = decode_ipv4(data, payload_view=True)
+            fields = parse_ipv4(data)
         except DecodeError as e:
             self.drop(e.reason)
             return
-        if pkt.dst != self.ip:
+        hlen, total, tos, _, _, _, protocol, _, src, dst = fields
+        if dst != self.ip:
             self.drop("ip_not_for_us")
             return
-        if pkt.protocol == PROTO_TCP:
+        if protocol == PROTO_TCP:
             # The payload may stay a view of an immutable packet until the application
             # reads it (one copy, there); a mutable buffer's is copied at once.
             view = type(data) is bytes or (type(data) is memoryview and type(data.obj) is bytes)
-            self._receive_tcp(pkt, not checksum_verified, gso_size, view)
+            payload = memoryview(data)[hlen:total]
+            self._receive_tcp(src, tos, payload, not checksum_verified, gso_size, view)
         else:
-            pkt.payload = bytes(pkt.payload)
-            self._receive_other(pkt)
+            self._receive_other(packet_from_fields(data, fields))
 
     def _receive_other(self, pkt: IPv4Packet) -> None:
         """UDP and ICMP go to their layers; other protocols are counted and dropped."""
@@ -168,12 +177,16 @@ class Host:
             self.drop("ip_unknown_protocol")
 
     def _receive_tcp(
-        self, pkt: IPv4Packet, verify: bool = True, gso_size: int = 0, view: bool = False
+        self,
+        src: str,
+        tos: int,
+        payload: memoryview,
+        verify: bool = True,
+        gso_size: int = 0,
+        view: bool = False,
     ) -> None:
         try:
-            seg = decode_tcp(
-                pkt.payload, pkt.src, pkt.dst, verify_checksum=verify, payload_view=view
-            )
+            seg = decode_tcp(payload, src, self.ip, verify_checksum=verify, payload_view=view)
         except DecodeError as e:
             self.counters["InErrs"] += 1
             if e.reason == "tcp_bad_checksum":
@@ -181,9 +194,9 @@ class Host:
             self.drop(e.reason)
             return
         self.counters["InSegs"] += 1
-        seg.ip_ecn = pkt.tos & 0b11
+        seg.ip_ecn = tos & 0b11
         seg.gso_size = gso_size
-        key = (seg.dst_port, pkt.src, seg.src_port)
+        key = (seg.dst_port, src, seg.src_port)
         conn = self.connections.get(key)
         now = self.clock()
         if conn is None and self.timewait:
@@ -206,22 +219,22 @@ class Host:
             conn is not None
             and conn.listener_child
             and conn.state is State.SYN_RECEIVED
-            and self._cookie_replaces_request(conn, seg, pkt.src, now)
+            and self._cookie_replaces_request(conn, seg, src, now)
         ):
             return
         if conn is not None:
-            conn.receive_segment(seg, now, (pkt.src, seg.src_port))
+            conn.receive_segment(seg, now, (src, seg.src_port))
             self._pump(conn)
             return
         listener = self.listeners.get(seg.dst_port)
         if listener is not None and not listener.closed:
-            self._listener_segment(listener, seg, pkt.src, now)
+            self._listener_segment(listener, seg, src, now)
             return
         # RFC 9293 §3.10.7.1: no TCB.
         self.drop("tcp_no_socket")
         rst = reset_for_closed(seg)
         if rst is not None:
-            self._send_raw(rst, pkt.src)
+            self._send_raw(rst, src)
 
     def _cookie_replaces_request(
         self, conn: Connection, seg: TCPSegment, src: str, now: float

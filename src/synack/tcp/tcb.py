@@ -38,6 +38,30 @@ CE = 0b11
 _NOP = NOP()  # options are immutable: one NOP serves every segment
 
 
+
+#: The MIB counter changes of each transition (old, new, by a reset), worked out once.
+_STATE_COUNTERS: dict[tuple[State, State, bool], tuple[tuple[str, int], ...]] = {}
+
+
+def _state_counters(old: State, new: State, reset: bool) -> tuple[tuple[str, int], ...]:
+    """MIB counters as RFC 1213 / Linux define them, for one state transition."""
+    out: list[tuple[str, int]] = []
+    if new is State.SYN_SENT:
+        out.append(("ActiveOpens", 1))
+    elif old is State.LISTEN and new is State.SYN_RECEIVED:
+        out.append(("PassiveOpens", 1))
+    if old in (State.SYN_SENT, State.SYN_RECEIVED) and new in (State.CLOSED, State.LISTEN):
+        out.append(("AttemptFails", 1))
+    if reset and old in (State.ESTABLISHED, State.CLOSE_WAIT) and new is State.CLOSED:
+        out.append(("EstabResets", 1))
+    was = old in (State.ESTABLISHED, State.CLOSE_WAIT)
+    now_in = new in (State.ESTABLISHED, State.CLOSE_WAIT)
+    if now_in and not was:
+        out.append(("CurrEstab", 1))
+    elif was and not now_in:
+        out.append(("CurrEstab", -1))
+    return tuple(out)
+
 class TCB:
     """State of one connection.  See :mod:`synack.tcp.connection` for how it is driven."""
 
@@ -277,22 +301,13 @@ class TCB:
         old = self.state
         new = lookup(old, trigger, prefer)
         self.state = new
-        # MIB counters as RFC 1213 / Linux define them.
-        if new is State.SYN_SENT:
-            self._count("ActiveOpens")
-        elif old is State.LISTEN and new is State.SYN_RECEIVED:
-            self._count("PassiveOpens")
-        if old in (State.SYN_SENT, State.SYN_RECEIVED) and new in (State.CLOSED, State.LISTEN):
-            self._count("AttemptFails")
-        reset = trigger in (Trigger.RCV_RST, Trigger.ABORT)
-        if reset and old in (State.ESTABLISHED, State.CLOSE_WAIT) and new is State.CLOSED:
-            self._count("EstabResets")
-        was = old in (State.ESTABLISHED, State.CLOSE_WAIT)
-        now_in = new in (State.ESTABLISHED, State.CLOSE_WAIT)
-        if now_in and not was:
-            self._count("CurrEstab")
-        elif was and not now_in:
-            self._count("CurrEstab", -1)
+        reset = trigger is Trigger.RCV_RST or trigger is Trigger.ABORT
+        deltas = _STATE_COUNTERS.get((old, new, reset))
+        if deltas is None:
+            deltas = _STATE_COUNTERS[old, new, reset] = _state_counters(old, new, reset)
+        counters = self.counters
+        for name, n in deltas:
+            counters[name] = counters.get(name, 0) + n
         self._events.append(ev.StateChanged(old, new, trigger))
         if new is State.ESTABLISHED:
             self._events.append(ev.Connected())

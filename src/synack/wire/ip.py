@@ -119,20 +119,13 @@ def ipv4_header(
     )
 
 
-def decode_ipv4(
-    data: bytes | memoryview, *, verify_checksum: bool = True, payload_view: bool = False
-) -> IPv4Packet:
-    """Parse an IPv4 packet.
-
-    Octets beyond the total length (e.g. Ethernet padding) are dropped.  Raises
-    :class:`DecodeError`: ``ip_truncated`` (< 20 octets), ``ip_bad_version``,
-    ``ip_bad_ihl`` (IHL < 5 or header past the end), ``ip_bad_total_length`` (shorter
-    than the header or longer than the buffer), ``ip_bad_checksum``, and ``ip_fragment``
-    for any fragment (MF set or non-zero offset): synack does not reassemble.
-
-    With ``payload_view`` the payload is a ``memoryview`` of ``data`` rather than a copy
-    (the host's TCP path, whose decoder copies the segment's data once itself).
-    """
+def parse_ipv4(
+    data: bytes | memoryview, *, verify_checksum: bool = True
+) -> tuple[int, int, int, int, int, int, int, int, str, str]:
+    """Check an IPv4 header and return its fields without building a packet object:
+    ``(header length, total length, tos, ident, flags/fragment word, ttl, protocol,
+    checksum, src, dst)``.  The checks and errors are :func:`decode_ipv4`'s; the host's
+    receive path uses this for TCP, whose decoder takes the payload as a view."""
     n = len(data)
     if n < HEADER_LEN:
         raise DecodeError("ip_truncated", f"{n} octets")
@@ -157,9 +150,38 @@ def decode_ipv4(
             raise DecodeError("ip_bad_checksum", f"checksum {csum:#06x}")
     if frag & (_MF | _OFFSET_MASK):
         raise DecodeError("ip_fragment", f"MF={int(bool(frag & _MF))} offset={frag & _OFFSET_MASK}")
+    return hlen, total, tos, ident, frag, ttl, proto, csum, _address_text(src), _address_text(dst)
+
+
+def decode_ipv4(
+    data: bytes | memoryview, *, verify_checksum: bool = True, payload_view: bool = False
+) -> IPv4Packet:
+    """Parse an IPv4 packet.
+
+    Octets beyond the total length (e.g. Ethernet padding) are dropped.  Raises
+    :class:`DecodeError`: ``ip_truncated`` (< 20 octets), ``ip_bad_version``,
+    ``ip_bad_ihl`` (IHL < 5 or header past the end), ``ip_bad_total_length`` (shorter
+    than the header or longer than the buffer), ``ip_bad_checksum``, and ``ip_fragment``
+    for any fragment (MF set or non-zero offset): synack does not reassemble.
+
+    With ``payload_view`` the payload is a ``memoryview`` of ``data`` rather than a copy
+    (the host's TCP path, whose decoder copies the segment's data once itself).
+    """
+    fields = parse_ipv4(data, verify_checksum=verify_checksum)
+    return packet_from_fields(data, fields, payload_view=payload_view)
+
+
+def packet_from_fields(
+    data: bytes | memoryview,
+    fields: tuple[int, int, int, int, int, int, int, int, str, str],
+    *,
+    payload_view: bool = False,
+) -> IPv4Packet:
+    """The :class:`IPv4Packet` of ``data``, whose header :func:`parse_ipv4` read."""
+    hlen, total, tos, ident, frag, ttl, proto, csum, src, dst = fields
     return IPv4Packet(
-        src=_address_text(src),
-        dst=_address_text(dst),
+        src=src,
+        dst=dst,
         protocol=proto,
         payload=memoryview(data)[hlen:total] if payload_view else bytes(data[hlen:total]),  # type: ignore[arg-type]
         ttl=ttl,
