@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,10 +109,12 @@ def test_two_workers_share_the_kernels_connections_and_answer_each_on_its_own() 
 
 
 @needs_netns
-def test_serve_with_two_workers_counts_connections_over_both() -> None:
+def test_serve_with_two_workers_counts_connections_over_both(tmp_path: Path) -> None:
     name = unique_name()
+    pcap = tmp_path / "trace.pcap"
+    argv = [sys.executable, "-m", "synack.cli", "serve", "echo", "--netns", name]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "synack.cli", "serve", "echo", "--netns", name, *WORKERS_30],
+        [*argv, *WORKERS_30, "--pcap", str(pcap)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -134,3 +137,6 @@ def test_serve_with_two_workers_counts_connections_over_both() -> None:
     assert "-- worker 0 of 2 --" in out and "-- worker 1 of 2 --" in out
     assert len(opens) == 2 and sum(opens) == 30 and min(opens) > 0, opens
     assert not os.path.exists(f"/run/netns/{name}")  # the namespace made for the run is gone
+    # Each worker wrote its own pcap: trace.pcap and trace.1.pcap, with its share.
+    sizes = [(tmp_path / f).stat().st_size for f in ("trace.pcap", "trace.1.pcap")]
+    assert all(size > 24 for size in sizes), sizes  # more than the pcap file header

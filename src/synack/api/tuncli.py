@@ -22,6 +22,7 @@ import contextlib
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,8 @@ def _run(args: argparse.Namespace, body: Any) -> int:
             code = 1
             try:
                 code = _run_worker(args, body, ns, workers)
+            except BaseException:  # a child never returns into the parent's code
+                traceback.print_exc()
             finally:
                 workers.exit_child(code)
         try:
