@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=500)
     p.add_argument(
         "--concurrency",
-        default="1,16",
+        default="1,16,64",
         help="connections under way at a time in the kernel client, comma-separated runs",
     )
     p.add_argument(
