@@ -19,8 +19,10 @@ kernel hands synack TSO packets of up to 64 KB whatever the MTU, with partial ch
 synack checks the kernel's pseudo-header sum against the IP header and, as Linux does
 with such packets, does not sum the data (it never crossed a wire; the sum is completed
 only for a trace or pcap), and synack sends its own TSO packets (see
-:mod:`synack.link.vnet`); without it every read and write is one wire packet, and every
-checksum is verified by summing the packet.
+:mod:`synack.link.vnet`); without it every read and write is one wire packet, every
+checksum is verified by summing the packet, and the packets of one read batch are joined
+by synack's GRO (:mod:`synack.wire.gro`, as Linux does for any network card) before TCP
+sees them.
 
 ``--heap`` (default ``kept``): glibc's heap keeps freed packet memory
 (:mod:`synack.link.malloc`), as the ``synack`` command does; ``default`` measures with
@@ -341,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         how = (
             "offload (TSO/GSO packets; partial checksums: pseudo-header sums checked)"
             if offload
-            else "no offload (one wire packet per read/write, checksums verified)"
+            else "no offload (one wire packet per read/write, every checksum summed; GRO)"
         )
         print(f"bulk, {nbytes / 1e6:.0f} MB, MTU {mtu}, {how} (MB/s)")
         with Netns(f"sa-bench-{mtu}", mtu=mtu, offload=offload) as ns, TunStack(ns) as st:

@@ -167,8 +167,10 @@ def test_kernel_to_synack_bulk_is_byte_exact(ns: Netns) -> None:
         peer.result(st)
         assert len(got) == len(data) and sha(got) == sha(data)
         conn.close()
-        # With offload the kernel sends TSO packets of many segments (received whole).
+        # With offload the kernel sends TSO packets of many segments (received whole);
+        # without, synack's GRO joins the wire packets read in one batch.
         assert (st.link.stats["in_gso_packets"] > 0) == ns.offload
+        assert (st.link.stats["gro_packets"] > 0) == (not ns.offload)
 
 
 @pytest.mark.parametrize(

@@ -60,10 +60,12 @@ def make_tun_host(
     inbound: ImpairmentConfig | None = None,
     observers: list[Observer] | None = None,
     seed: int | None = None,
+    gro: bool = True,
 ) -> tuple[Host, TunLink]:
     """A host answering for ``ns.synack_ip`` on the namespace's TUN device, on ``reactor``
     (a :class:`RealtimeLoop` or an asyncio loop).  ``seed`` makes ports and ISNs
-    reproducible; by default the secret is random, as a real stack's is."""
+    reproducible; by default the secret is random, as a real stack's is.  ``gro``: join
+    back-to-back segments read from a device without offload (:mod:`synack.wire.gro`)."""
     if ns.tun is None:
         raise NetnsError(f"namespace {ns.name!r} has no open TUN device (call up())")
     rng = random.Random(seed)
@@ -85,6 +87,7 @@ def make_tun_host(
         inbound=inbound,
         rng=random.Random(rng.getrandbits(64)),
         observers=obs,
+        gro=gro,
     )
     return host, link
 

@@ -24,6 +24,9 @@ On a device opened with offload (:mod:`synack.link.vnet`) packets of several seg
 cross whole in both directions, as on a Linux host with TSO and GRO, and observers see
 them whole (as tcpdump does there); with an impairment configured they are cut into
 wire packets first (:mod:`synack.wire.gso`), so that loss and reordering act per packet.
+Without offload, each read is one wire packet, and a flow's back-to-back segments read
+in one batch are joined in software (:mod:`synack.wire.gro`, Linux's GRO) before the
+host sees them, unless observers or an inbound impairment need the wire packets.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from synack.link.realtime import Reactor, ReactorScheduler
 from synack.link.tun import TunDevice
 from synack.stack.host import Host
 from synack.trace.events import Observer, PacketEvent, TraceEvent
+from synack.wire import gro
 from synack.wire.gso import segment_tcp_packet
 
 __all__ = ["TunLink"]
@@ -63,12 +67,16 @@ class TunLink:
         observers: list[Observer] | None = None,
         peer_name: str = KERNEL,
         batch: int = 64,
+        gro: bool = True,
     ) -> None:
         self.tun = tun
         self.host = host
         self.reactor = reactor
         self.peer_name = peer_name
         self.batch = batch
+        #: Join a flow's back-to-back segments read in one batch (:mod:`synack.wire.gro`)
+        #: when the device has no offload, as Linux's GRO does for every network card.
+        self.gro = gro
         self.observers: list[Observer] = observers if observers is not None else []
         rng = rng or random.Random(0)
         self._out = Impairment(outbound, random.Random(rng.getrandbits(64))) if outbound else None
@@ -176,10 +184,13 @@ class TunLink:
         verified: list[bool] | None = None
         sizes: list[int] | None = None
         packets: list[bytes] | list[bytes | memoryview] = frames
-        if self.tun.offload:
-            packets, verified, sizes = self._unwrap(frames)
         imp = self._in
         observed = bool(self.observers)
+        if self.tun.offload:
+            packets, verified, sizes = self._unwrap(frames)
+        elif self.gro and imp is None and not observed:
+            # Observers and the impairment see wire packets, so GRO only without them.
+            packets, verified, sizes = gro.coalesce(frames, self.stats)
         host = self.host
         if imp is None and not observed:
             receive = host.receive_packet
