@@ -25,7 +25,23 @@ def packet(payload: bytes, flags: Flags, seq: int = 1000, ident: int = 7) -> byt
     return ip + head + body
 
 
-@pytest.mark.parametrize("size,mss", [(10_000, 1448), (1448 * 5, 1448), (65_000, 8948), (3, 1)])
+@pytest.mark.parametrize(
+    "size,mss",
+    [
+        (10_000, 1448),
+        (1448 * 5, 1448),
+        (65_000, 8948),
+        (3, 1),
+        # Tails of 1-3 octets past the last whole 32-bit word (the pieces' sums are taken
+        # together over 32-bit words when the size allows), a last piece that lies wholly
+        # in such a tail, and sizes that are not a multiple of four (summed one by one).
+        (1448 * 3 + 1, 1448),
+        (1448 * 2 + 3, 1448),
+        (9, 4),
+        (10_001, 1001),
+        (65_483, 1460),
+    ],
+)
 def test_pieces_carry_the_payload_in_order_with_valid_checksums(size: int, mss: int) -> None:
     data = os.urandom(size)
     flags = Flags.ACK | Flags.PSH | Flags.FIN | Flags.CWR

@@ -38,12 +38,15 @@ __all__ = ["TunStack", "config_for_mtu", "make_tun_host"]
 
 def config_for_mtu(mtu: int, base: TCPConfig | None = None, *, offload: bool = False) -> TCPConfig:
     """``base`` with the MSS an interface of this MTU allows: MTU - 40 (RFC 9293 §3.7.1),
-    a receive window of at least a few segments, and, on a device with offload, TSO
-    packets of up to 64 KB (Linux's gso_max_size)."""
+    a receive window of at least a few segments, and TSO packets of up to 64 KB (Linux's
+    gso_max_size): a device with offload takes them whole and the kernel cuts them; for
+    one without, the link cuts them (:mod:`synack.wire.gso`), as Linux's GSO does for
+    a network card without TSO, so TCP's per-segment work is done once per 64 KB either
+    way.  ``offload`` is kept for callers; the choice is the link's."""
     base = base or TCPConfig()
     mss = mtu - 40
     changes: dict[str, object] = {"mss": mss}
-    if offload and not base.gso_max_size:
+    if not base.gso_max_size:
         changes["gso_max_size"] = 65536
     if base.rcvbuf < 8 * mss:
         changes["rcvbuf"] = 8 * mss  # the window is half the buffer: at least 4 segments

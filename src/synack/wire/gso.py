@@ -22,9 +22,16 @@ A packet whose payload fits in one piece is returned as is.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from synack.errors import DecodeError
-from synack.wire.checksum import internet_checksum, ones_complement_sum
+from synack.wire.checksum import ones_complement_sum
+
+_np: Any
+try:  # optional accelerator (pip install synack[fast])
+    import numpy as _np
+except ImportError:  # pragma: no cover - exercised where numpy is absent
+    _np = None
 
 _IP_HEADER = struct.Struct("!BBHHHBBH4s4s")
 _TCP_HEADER = struct.Struct("!HHIIHHHH")
@@ -57,9 +64,16 @@ def segment_tcp_packet(packet: bytes, gso_size: int) -> list[bytes]:
     ip_opts = packet[20:ihl]
     sport, dport, seq, ack, off_flags, window, _, urgent = _TCP_HEADER.unpack_from(packet, ihl)
     tcp_opts = packet[ihl + 20 : start]
+    # Checksums by arithmetic on the fields (RFC 1071: a sum of 16-bit words, so a
+    # header's sum is the sum of its fields' words; the options and addresses are the
+    # same in every piece), and the pieces' payload sums in one pass over the payload.
     addr_sum = ones_complement_sum(src + dst, 6)  # pseudo-header less its length (§3.1)
-    out: list[bytes] = []
+    tcp_fixed = addr_sum + sport + dport + ack + window + urgent + ones_complement_sum(tcp_opts)
+    ip_fixed = ((ver_ihl << 8) | tos) + frag + ((ttl << 8) | proto) + ones_complement_sum(src + dst)
+    ip_fixed += ones_complement_sum(ip_opts)
     view = memoryview(packet)
+    sums = piece_sums(view[start:total], gso_size)
+    out: list[bytes] = []
     for i, off in enumerate(range(0, payload_len, gso_size)):
         piece = view[start + off : start + min(off + gso_size, payload_len)]
         last = off + gso_size >= payload_len
@@ -69,13 +83,46 @@ def segment_tcp_packet(packet: bytes, gso_size: int) -> list[bytes]:
         if not last:
             flags &= ~(_FIN | _PSH)
         tcp_len = doff + len(piece)
-        tcp_fields = (sport, dport, (seq + off) & 0xFFFFFFFF, ack, flags, window)
-        head = _TCP_HEADER.pack(*tcp_fields, 0, urgent) + tcp_opts
-        initial = ones_complement_sum(piece, addr_sum + tcp_len)
-        csum = internet_checksum(head, initial)
-        head = _TCP_HEADER.pack(*tcp_fields, csum, urgent) + tcp_opts
-        ip_fields = (ver_ihl, tos, ihl + tcp_len, (ident + i) & 0xFFFF, frag, ttl, proto)
-        ip_csum = internet_checksum(_IP_HEADER.pack(*ip_fields, 0, src, dst) + ip_opts)
-        ip_head = _IP_HEADER.pack(*ip_fields, ip_csum, src, dst) + ip_opts
-        out.append(b"".join((ip_head, head, piece)))
+        piece_seq = (seq + off) & 0xFFFFFFFF
+        # 32-bit fields (seq, ack) added whole: 2**16 is 1 modulo 0xFFFF.
+        csum = ~_fold(tcp_fixed + sums[i] + tcp_len + piece_seq + flags) & 0xFFFF
+        head = _TCP_HEADER.pack(sport, dport, piece_seq, ack, flags, window, csum, urgent)
+        ident_i = (ident + i) & 0xFFFF
+        ip_total = ihl + tcp_len
+        ip_csum = ~_fold(ip_fixed + ip_total + ident_i) & 0xFFFF
+        ip_head = _IP_HEADER.pack(
+            ver_ihl, tos, ip_total, ident_i, frag, ttl, proto, ip_csum, src, dst
+        )
+        out.append(b"".join((ip_head, ip_opts, head, tcp_opts, piece)))
     return out
+
+
+def _fold(s: int) -> int:
+    """An unfolded sum folded to 16 bits, end-around carry (RFC 1071 §2(C)); non-zero
+    for a non-zero sum."""
+    s = s % 0xFFFF
+    return s or 0xFFFF
+
+
+def piece_sums(payload: memoryview, size: int) -> list[int]:
+    """The 16-bit word sum, modulo 0xFFFF, of each ``size``-octet piece of ``payload``
+    (the last may be shorter).  With numpy and a size that is a multiple of four, one
+    ``numpy.add.reduceat`` over little-endian 32-bit words does them all (see
+    :func:`synack.wire.checksum.word_sums` for why that sum is 256 times the
+    big-endian one, modulo 0xFFFF); otherwise each piece is summed on its own."""
+    n = len(payload)
+    if _np is None or size % 4 or n < 2 * size:
+        out = []
+        for off in range(0, n, size):
+            piece = payload[off : off + size]
+            out.append(int.from_bytes(bytes(piece) + b"\0" * (len(piece) & 1), "big") % 0xFFFF)
+        return out
+    n4 = n & ~3
+    words = _np.frombuffer(payload, dtype="<u4", count=n4 >> 2)
+    starts = list(range(0, n4 >> 2, size >> 2))
+    sums: list[int] = _np.add.reduceat(words, starts, dtype=_np.uint64).tolist()
+    if len(sums) * size < n:  # a last piece that lies wholly in the tail (1-3 octets)
+        sums.append(0)
+    if n4 < n:  # the tail, in the last piece, as one little-endian word
+        sums[-1] += int.from_bytes(bytes(payload[n4:]) + bytes(4 - (n - n4)), "little")
+    return [v % 0xFFFF * 256 % 0xFFFF for v in sums]
