@@ -65,9 +65,10 @@ def test_two_workers_share_the_kernels_connections_and_answer_each_on_its_own() 
         assert len(ns.queue_devices) == 2
         workers = Workers(ns)
         index = workers.fork()
-        stack = TunStack(ns)  # each process: a host of its own on its own queue
         code = 1
+        stack: TunStack | None = None
         try:
+            stack = TunStack(ns)  # each process: a host of its own on its own queue
             served = [0]
 
             def on_accept(handle: Any) -> None:
@@ -95,8 +96,9 @@ def test_two_workers_share_the_kernels_connections_and_answer_each_on_its_own() 
                 stack.loop.run_until(lambda: workers.counts.total() >= count, 10)
                 code = 0
         finally:
-            stack.close()
-            if index:
+            if stack is not None:
+                stack.close()
+            if index:  # a child never leaves this block: the namespace is the parent's
                 workers.exit_child(code)
         codes = workers.stop()
         assert codes == [-15]  # the child ran until told to stop
@@ -140,3 +142,42 @@ def test_serve_with_two_workers_counts_connections_over_both(tmp_path: Path) -> 
     # Each worker wrote its own pcap: trace.pcap and trace.1.pcap, with its share.
     sizes = [(tmp_path / f).stat().st_size for f in ("trace.pcap", "trace.1.pcap")]
     assert all(size > 24 for size in sizes), sizes  # more than the pcap file header
+
+
+@needs_netns
+def test_one_process_serves_on_a_namespace_made_with_several_queues() -> None:
+    name = unique_name()
+    up = subprocess.run([sys.executable, "-m", "synack.cli", "netns", "up", name, "--queues", "2"])
+    assert up.returncode == 0
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "synack.cli", "serve", "echo", "--netns", name, "--count", "2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line.startswith("synack echo"), line
+            assert _kernel_clients(Netns(name), 2) == [b"request 0", b"request 1"]
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        assert proc.returncode == 0, err
+    finally:
+        subprocess.run([sys.executable, "-m", "synack.cli", "netns", "down", name])
+
+
+@needs_netns
+def test_a_worker_that_fails_at_start_stops_the_service(tmp_path: Path) -> None:
+    (tmp_path / "trace.1.pcap").mkdir()  # worker 1 cannot open its pcap file
+    argv = [sys.executable, "-m", "synack.cli", "serve", "echo", "--netns", unique_name()]
+    proc = subprocess.run(
+        [*argv, "--workers", "2", "--pcap", str(tmp_path / "trace.pcap")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "IsADirectoryError" in proc.stderr and "workers ended with [1]" in proc.stderr

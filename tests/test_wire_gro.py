@@ -214,3 +214,19 @@ def test_a_host_takes_joined_packets_as_the_segments_they_hold() -> None:
         return b"".join(got)
 
     assert run(True) == run(False) == b"".join(bytes([i]) * 1000 for i in range(8))
+
+
+def test_ip_ids_must_go_up_one_by_one_without_df() -> None:
+    def raw(seq: int, ident: int, df: bool) -> bytes:
+        seg = TCPSegment(40000, 80, seq, 7, Flags.ACK, 500, payload=b"p" * 100)
+        ip = IPv4Packet(A, B, PROTO_TCP, encode_tcp(seg, A, B), ident=ident, dont_fragment=df)
+        return encode_ipv4(ip)
+
+    rising = [raw(1 + 100 * i, 50 + i, False) for i in range(3)]
+    assert len(coalesce(rising)[0]) == 1
+    fixed = [raw(1 + 100 * i, 50, False) for i in range(3)]
+    assert len(coalesce(fixed)[0]) == 3  # without DF a fixed ID is not one datagram stream
+    fixed_df = [raw(1 + 100 * i, 50, True) for i in range(3)]
+    assert len(coalesce(fixed_df)[0]) == 1
+    jump = [raw(1, 50, True), raw(101, 60, True)]
+    assert len(coalesce(jump)[0]) == 2

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -197,7 +198,9 @@ def _run(args: argparse.Namespace, body: Any) -> int:
         try:
             code = _run_worker(args, body, ns, workers)
         finally:
-            codes = workers.stop()
+            # After a signal to the process group every worker is ending already: let
+            # each finish its report rather than end it.
+            codes = workers.stop(grace=5.0 if workers.signalled else 0.0)
         failed = [c for c in codes if c not in (0, -signal.SIGTERM)]
         if failed:
             print(f"synack: workers ended with {failed}", file=sys.stderr)
@@ -221,14 +224,30 @@ def _run_worker(
         host: Host = loop.hosts[0]
         link: TunLink = loop.tun_link  # type: ignore[attr-defined]
         title = "" if workers is None else f"-- worker {index} of {workers.count} --\n"
-        dump = lambda: print(title + report(host, link), file=sys.stderr, flush=True)  # noqa: E731
+        dump = lambda: _write_whole(2, title + report(host, link), workers)  # noqa: E731
         loop.add_signal_handler(signal.SIGUSR1, dump)
         try:
             code: int = run(body(loop, ns, host), loop)
         finally:
             link.close()
-            print(title + report(host, link), flush=True)
+            if workers is not None and not workers.is_parent:
+                # The parent's SIGTERM must not cut the report short.
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _write_whole(1, title + report(host, link), workers)
         return code
+
+
+def _write_whole(fd: int, text: str, workers: Workers | None) -> None:
+    """``text`` and a newline to ``fd`` in one piece: workers take turns (their lock), so
+    their reports do not interleave."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    data = (text + "\n").encode()
+    with workers.lock if workers is not None else contextlib.nullcontext():
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 # --- serve -----------------------------------------------------------------------------------
@@ -258,11 +277,22 @@ def _serve(args: argparse.Namespace) -> int:
         server = await start_server(counted, ns.synack_ip, port, stack=host)
         if args.service == "echo":
             _udp_echo(host, port)  # RFC 862 defines a UDP echo too
-        signals = [signal.SIGINT, signal.SIGTERM]
+        def on_signal() -> None:
+            if workers is not None:
+                workers.signalled = True  # the process group got it: all workers stop
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
         if workers is not None and workers.is_parent:
-            signals.append(signal.SIGCHLD)  # a worker ended (its --count reached, or failed)
-        for sig in signals:
-            loop.add_signal_handler(sig, stop.set)
+            # A worker ended (its --count reached, or it failed, maybe before this
+            # handler was in place); SIGCHLD also comes for a worker stopped or continued.
+            def on_child() -> None:
+                if workers.exited():
+                    stop.set()
+
+            loop.add_signal_handler(signal.SIGCHLD, on_child)
+            on_child()
         if args.duration:
             loop.call_later(args.duration, stop.set)
         if workers is None or workers.is_parent:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from synack.errors import SynackError
-from synack.link.tun import TUN_PATH, TunDevice
+from synack.link.tun import TUN_PATH, TunDevice, TunError
 
 __all__ = [
     "DEFAULT_DEVICE",
@@ -227,11 +228,18 @@ class Netns:
             self._close_queues()
         return self
 
-    def _open_queues(self, *, persist: bool = False) -> TunDevice:
+    def _open_queues(self, *, persist: bool = False, existing: bool = False) -> TunDevice:
         multi = self.queues > 1
-        first = open_tun_in(
-            self.name, self.device, persist=persist, offload=self.offload, multi_queue=multi
-        )
+        try:
+            first = open_tun_in(
+                self.name, self.device, persist=persist, offload=self.offload, multi_queue=multi
+            )
+        except TunError as e:
+            # An existing interface made with several queues (`synack netns up --queues
+            # N`) takes one descriptor as well, opened as a queue of it.
+            if not (existing and not multi and e.errno == errno.EINVAL):
+                raise
+            first = open_tun_in(self.name, self.device, offload=self.offload, multi_queue=True)
         self.device = first.name
         self.queue_devices = [first]
         for _ in range(1, self.queues):
@@ -276,7 +284,7 @@ class Netns:
             raise NetnsError(
                 f"no network namespace {self.name!r}: create it with `synack netns up {self.name}`"
             )
-        self.tun = self._open_queues()
+        self.tun = self._open_queues(existing=True)
         return self.tun
 
     def read_config(self) -> None:

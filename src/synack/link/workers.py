@@ -31,7 +31,10 @@ them can read (a shared anonymous mapping made before the fork), for a total suc
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import mmap
+import multiprocessing
 import os
 import signal
 import struct
@@ -83,6 +86,10 @@ class Workers:
         self.children: list[int] = []
         #: One count per worker, shared (e.g. connections served, for ``--count``).
         self.counts = SharedCounts(self.count)
+        #: A lock shared by the workers, e.g. to print a report whole.
+        self.lock = multiprocessing.Lock()
+        #: Set when a signal to the whole process group (Ctrl-C) stops the service.
+        self.signalled = False
 
     @property
     def is_parent(self) -> bool:
@@ -104,10 +111,23 @@ class Workers:
             if pid == 0:
                 self.index = i
                 self.children = []
+                _end_with_parent()
                 break
             self.children.append(pid)
         self.ns.keep_queue(self.index)
         return self.index
+
+    def exited(self) -> bool:
+        """In the parent: whether a child has exited (without reaping it).  SIGCHLD
+        also comes when a child is only stopped or continued; this tells them apart."""
+        for pid in self.children:
+            try:
+                info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return True
+            if info is not None:
+                return True
+        return False
 
     def exit_child(self, code: int) -> NoReturn:
         """End a child worker with ``code``, without the parent's clean-ups (the parent
@@ -119,22 +139,33 @@ class Workers:
             sys.stderr.flush()
         os._exit(code)
 
-    def stop(self, timeout: float = 10.0) -> list[int]:
-        """In the parent: ask every child still running to end (SIGTERM), wait up to
-        ``timeout`` seconds for them, then kill what is left.  Their exit codes (a
-        negative number for a signal, as subprocess reports it)."""
+    def stop(self, timeout: float = 10.0, grace: float = 0.0) -> list[int]:
+        """In the parent: give the children ``grace`` seconds to end by themselves (a
+        signal to the process group reached them too), ask those still running to end
+        (SIGTERM), wait up to ``timeout`` seconds for them, then kill what is left.
+        Their exit codes (a negative number for a signal, as subprocess reports it)."""
         if not self.is_parent:
             raise RuntimeError("stop() is for the parent")
+        codes = []
+        end_of_grace = time.monotonic() + grace
+        while grace and time.monotonic() < end_of_grace and not self._all_exited():
+            time.sleep(0.01)
         for pid in self.children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-        codes = []
         deadline = time.monotonic() + timeout
         for pid in self.children:
             status = self._wait(pid, deadline)
             codes.append(os.waitstatus_to_exitcode(status))
         self.children = []
         return codes
+
+    def _all_exited(self) -> bool:
+        for pid in self.children:
+            with contextlib.suppress(ChildProcessError):
+                if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                    return False
+        return True
 
     @staticmethod
     def _wait(pid: int, deadline: float) -> int:
@@ -147,3 +178,14 @@ class Workers:
                     os.kill(pid, signal.SIGKILL)
                 return os.waitpid(pid, 0)[1]
             time.sleep(0.01)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:
+    """Have the kernel send this (child) process SIGTERM when its parent dies, so that a
+    parent killed outright leaves no worker serving on (prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)

@@ -100,7 +100,10 @@ def word_sums(buffers: list[bytes]) -> list[int]:
     (the module docstring).  Empty buffers sum to 0.
     """
     if _np is None or len(buffers) < 2 or not all(buffers):
-        return [int.from_bytes(b + _ZEROS[: len(b) & 1], "big") % _MASK16 for b in buffers]
+        return [
+            int.from_bytes(bytes(b) + _ZEROS[: len(b) & 1] if len(b) & 1 else b, "big") % _MASK16
+            for b in buffers
+        ]
     parts: list[bytes] = []
     starts: list[int] = []
     pos = 0

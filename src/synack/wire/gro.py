@@ -15,7 +15,8 @@ for its flow when, as ``tcp_gro_receive`` and ``inet_gro_receive`` require:
 
 * it starts where the held packet ends, with the same ACK number, window, data offset,
   flags (leaving PSH, FIN and CWR aside) and option bytes (so the same timestamps);
-* the IP TOS (ECN), TTL and DF bit are the same;
+* the IP TOS (ECN), TTL and DF bit are the same, and the IP ID is one more than the
+  segment before's (or, with DF, the same in all);
 * it carries no more payload than the first segment did (the segment size), and the
   joined packet stays within 65535 octets.
 
@@ -50,7 +51,18 @@ _CHECKSUM_AT = 10
 class _Held:
     """The packet being built for one flow."""
 
-    __slots__ = ("ack", "end", "first", "flags", "key", "mss", "options", "parts", "total")
+    __slots__ = (
+        "ack",
+        "end",
+        "first",
+        "flags",
+        "ident",
+        "key",
+        "mss",
+        "options",
+        "parts",
+        "total",
+    )
 
     def __init__(
         self, data: bytes, key: tuple[object, ...], end: int, ack: int, flags: int, mss: int
@@ -62,6 +74,7 @@ class _Held:
         self.flags = flags
         self.mss = mss
         self.options = b""
+        self.ident = 0
         self.parts: list[memoryview] = []
         self.total = len(data)
 
@@ -143,6 +156,12 @@ def coalesce(
             and options == held.options
             and 0 < length <= held.mss
             and held.total + length <= _MAX_TOTAL
+            # inet_gro_receive: IP IDs that go up by one per segment, or (DF set) one
+            # fixed ID.
+            and (
+                ident == (held.ident + 1 + len(held.parts)) & 0xFFFF
+                or (ident == held.ident and frag & _DF)
+            )
         ):
             held.parts.append(memoryview(data)[hlen:])
             held.total += length
@@ -159,6 +178,7 @@ def coalesce(
             continue
         held = _Held(data, key, (seq + length) & 0xFFFFFFFF, ack, flags, length)
         held.options = options
+        held.ident = ident
     flush()
     return out, verified, sizes
 
