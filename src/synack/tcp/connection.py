@@ -56,6 +56,8 @@ __all__ = ["TCB", "Address", "Connection"]
 # The control bits as plain ints: the arrival path reads a segment's flags once as an
 # int (an IntFlag operation is a Python-level call).
 _FIN, _SYN, _RST, _ACK, _CWR = (int(f) for f in (Flags.FIN, Flags.SYN, Flags.RST, A, Flags.CWR))
+_SYN_ACK = S | A
+_SYN_ACK_ECE = S | A | Flags.ECE
 
 
 class Connection(Timers, AckInput, Introspection):
@@ -167,7 +169,7 @@ class Connection(Timers, AckInput, Introspection):
     def _send_syn_ack(self, now: float, retrans: bool = False) -> None:
         assert self._peer_offer is not None
         opts = syn_options(self.config, self._ts_now(now), self.ts_recent, self._peer_offer)
-        flags = S | A | (Flags.ECE if self.ecn_ok else Flags(0))  # ECN-setup SYN-ACK
+        flags = _SYN_ACK_ECE if self.ecn_ok else _SYN_ACK  # ECN-setup SYN-ACK
         self._emit(now, flags, self.iss, options=opts, retrans=retrans)
         self._timed = None if retrans else (seq_add(self.iss, 1), now)
 

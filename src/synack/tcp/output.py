@@ -84,7 +84,8 @@ class Output(TCB):
         )
         burst: list[TCPSegment] = []
         cwnd_limited = False
-        tso = self._tso_bytes(mss)
+        # TSO sizing matters only when more than one segment waits (_next_new).
+        tso = self._tso_bytes(mss) if self.sndbuf.available_from(self.snd_nxt) > mss else 0
         while True:
             budget = self._budget()
             lost = self.board.next_lost()
@@ -113,7 +114,7 @@ class Output(TCB):
             burst.append(self._send_new(now, n, fin))
             if fin:
                 break
-        if len(burst) > 1 and not tso:
+        if len(burst) > 1 and self.config.gso_max_size <= 0:
             self._mark_tso_push(burst)
         if burst:
             self._arm_tlp(now)

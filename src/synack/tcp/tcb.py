@@ -39,6 +39,9 @@ _NOP = NOP()  # options are immutable: one NOP serves every segment
 
 
 
+#: Whether a congestion-control class is a StandardCongestionControl (HyStart applies).
+_IS_STANDARD: dict[type, bool] = {}
+
 #: The MIB counter changes of each transition (old, new, by a reset), worked out once.
 _STATE_COUNTERS: dict[tuple[State, State, bool], tuple[tuple[str, int], ...]] = {}
 
@@ -383,8 +386,12 @@ class TCB:
         mss = self.eff_mss
         self.cc = make_cc(self.config.congestion, mss, self.config.initial_cwnd_segments * mss, now)
         self.cc.restart_after_idle = self.config.slow_start_after_idle
-        if isinstance(self.cc, StandardCongestionControl):
-            self.cc.set_hystart(self.config.hystart)
+        cls = type(self.cc)
+        standard = _IS_STANDARD.get(cls)
+        if standard is None:  # an ABC's isinstance is slow: once per class
+            standard = _IS_STANDARD[cls] = issubclass(cls, StandardCongestionControl)
+        if standard:
+            self.cc.set_hystart(self.config.hystart)  # type: ignore[attr-defined]
         if not self.config.abc and hasattr(self.cc, "abc_limit_segments"):
             self.cc.abc_limit_segments = None
 

@@ -121,6 +121,17 @@ _FIXED_LENGTH = {KIND_MSS: 4, KIND_WSCALE: 3, KIND_SACK_PERMITTED: 2, KIND_TIMES
 
 
 def _encode_one(o: TCPOption) -> bytes:
+    cls = type(o)  # the common kinds by exact type first (isinstance chains are slow)
+    if cls is NOP:
+        return b"\x01"
+    if cls is MSS:
+        return _MSS.pack(KIND_MSS, 4, o.value)  # type: ignore[union-attr]
+    if cls is SackPermitted:
+        return b"\x04\x02"
+    if cls is Timestamps:
+        return _TIMESTAMPS.pack(KIND_TIMESTAMPS, 10, o.val, o.ecr)  # type: ignore[union-attr]
+    if cls is WindowScale:
+        return _WSCALE.pack(KIND_WSCALE, 3, o.shift)  # type: ignore[union-attr]
     if isinstance(o, NOP):
         return b"\x01"
     if isinstance(o, EOL):

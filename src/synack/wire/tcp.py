@@ -172,21 +172,22 @@ def encode_tcp_parts(seg: TCPSegment, src_ip: str, dst_ip: str) -> tuple[bytes, 
     initial = pseudo_header_sum(src_ip, dst_ip, PROTO_TCP, hlen + len(payload))
     if payload:
         initial = ones_complement_sum(payload, initial)
+    seq, ack, window, urgent = seg.seq, seg.ack, seg.window, seg.urgent
+    off_flags = ((hlen >> 2) << 12) | (int(seg.flags) & _FLAG_BITS)
     try:
-        fields = (
-            seg.src_port,
-            seg.dst_port,
-            seg.seq,
-            seg.ack,
-            ((hlen >> 2) << 12) | (int(seg.flags) & _FLAG_BITS),
-            seg.window,
+        if opts:
+            initial = ones_complement_sum(opts, initial)
+        # The header's own words, summed from its fields (a 32-bit field counts whole:
+        # 2**16 is 1 modulo 0xFFFF), so that it is packed once, checksum included.
+        s = initial + seg.src_port + seg.dst_port + seq + ack + off_flags + window + urgent
+        s %= 0xFFFF
+        csum = ~(s or 0xFFFF) & 0xFFFF
+        header = _HEADER.pack(
+            seg.src_port, seg.dst_port, seq, ack, off_flags, window, csum, urgent
         )
-        header = _HEADER.pack(*fields, 0, seg.urgent) + opts
-        csum = internet_checksum(header, initial)
-        header = _HEADER.pack(*fields, csum, seg.urgent) + opts
     except struct.error as exc:
         raise UsageError(f"cannot encode TCP segment {seg!r}: {exc}") from exc
-    return header, payload
+    return header + opts if opts else header, payload
 
 
 def encode_tcp(seg: TCPSegment, src_ip: str, dst_ip: str, *, checksum: bool = True) -> bytes:
