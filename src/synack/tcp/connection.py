@@ -57,6 +57,7 @@ __all__ = ["TCB", "Address", "Connection"]
 # int (an IntFlag operation is a Python-level call).
 _FIN, _SYN, _RST, _ACK, _CWR = (int(f) for f in (Flags.FIN, Flags.SYN, Flags.RST, A, Flags.CWR))
 _SYN_ACK = S | A
+_PEER_CLOSED = ev.PeerClosed()  # a frozen value: one object for every connection
 _SYN_ACK_ECE = S | A | Flags.ECE
 
 
@@ -731,7 +732,7 @@ class Connection(Timers, AckInput, Introspection):
         st = self.state
         self.rcv_nxt = seq_add(self.rcv_nxt, 1)  # the FIN takes one sequence number
         self._peer_fin = True
-        self._events.append(ev.PeerClosed())
+        self._events.append(_PEER_CLOSED)
         if st in (State.SYN_RECEIVED, State.ESTABLISHED):
             # The ACK of the FIN follows the delayed-ACK rules: at once in quick-ACK
             # mode (as Linux 6.x does, e.g. packetdrill tcp_rcv_zero_wnd_fin), delayed in

@@ -42,6 +42,11 @@ _NOP = NOP()  # options are immutable: one NOP serves every segment
 #: Whether a congestion-control class is a StandardCongestionControl (HyStart applies).
 _IS_STANDARD: dict[type, bool] = {}
 
+#: StateChanged events by (old, new, trigger), and the one Connected event: frozen, so
+#: shared by every connection rather than made anew for each transition.
+_STATE_EVENTS: dict[tuple[State, State, Trigger], ev.StateChanged] = {}
+_CONNECTED = ev.Connected()
+
 #: The MIB counter changes of each transition (old, new, by a reset), worked out once.
 _STATE_COUNTERS: dict[tuple[State, State, bool], tuple[tuple[str, int], ...]] = {}
 
@@ -311,9 +316,13 @@ class TCB:
         counters = self.counters
         for name, n in deltas:
             counters[name] = counters.get(name, 0) + n
-        self._events.append(ev.StateChanged(old, new, trigger))
+        # Events are frozen values: one object per transition serves every connection.
+        event = _STATE_EVENTS.get((old, new, trigger))
+        if event is None:
+            event = _STATE_EVENTS[old, new, trigger] = ev.StateChanged(old, new, trigger)
+        self._events.append(event)
         if new is State.ESTABLISHED:
-            self._events.append(ev.Connected())
+            self._events.append(_CONNECTED)
         if new is State.CLOSED:
             self._clear_timers()
             self._ack_pending = False
