@@ -41,6 +41,7 @@ import itertools
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -297,15 +298,23 @@ def connections_run(
 # --- the run -------------------------------------------------------------------------------
 
 
-def measure(label: str, fn: Callable[[], float], profile: cProfile.Profile | None) -> float:
-    if profile is not None:
-        profile.enable()
-    try:
-        value = fn()
-    finally:
+def measure(
+    label: str, fn: Callable[[], float], profile: cProfile.Profile | None, repeat: int = 1
+) -> float:
+    """Run ``fn`` ``repeat`` times; print each value and return the median (a noisy
+    machine moves single runs by tens of percent)."""
+    values = []
+    for _ in range(max(repeat, 1)):
         if profile is not None:
-            profile.disable()
-    print(f"  {label:<34} {value:10.2f}", flush=True)
+            profile.enable()
+        try:
+            values.append(fn())
+        finally:
+            if profile is not None:
+                profile.disable()
+    value = statistics.median(values)
+    runs = "" if len(values) == 1 else "   (runs: " + " ".join(f"{v:.0f}" for v in values) + ")"
+    print(f"  {label:<34} {value:10.2f}{runs}", flush=True)
     return value
 
 
@@ -325,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         default="1,2",
         help="synack processes for conn/s, one per TUN queue, comma-separated runs",
     )
+    p.add_argument("--repeat", type=int, default=1, help="bulk runs per figure (median)")
     p.add_argument("--profile", action="store_true", help="profile synack's side")
     p.add_argument(
         "--offload",
@@ -347,9 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"bulk, {nbytes / 1e6:.0f} MB, MTU {mtu}, {how} (MB/s)")
         with Netns(f"sa-bench-{mtu}", mtu=mtu, offload=offload) as ns, TunStack(ns) as st:
-            base = measure("kernel -> kernel (loopback)", partial(loopback, ns, nbytes, mtu), None)
-            k2s = measure("kernel -> synack", partial(kernel_to_synack, ns, st, nbytes), prof)
-            s2k = measure("synack -> kernel", partial(synack_to_kernel, ns, st, nbytes), prof)
+            r = args.repeat
+            kernel = partial(loopback, ns, nbytes, mtu)
+            base = measure("kernel -> kernel (loopback)", kernel, None, r)
+            k2s = measure("kernel -> synack", partial(kernel_to_synack, ns, st, nbytes), prof, r)
+            s2k = measure("synack -> kernel", partial(synack_to_kernel, ns, st, nbytes), prof, r)
         print(f"  ratio synack/kernel: in {k2s / base:.4f}, out {s2k / base:.4f}")
     runs = itertools.product(
         (int(w) for w in args.workers.split(",") if w),
