@@ -101,9 +101,9 @@ def mbit(rate: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mb", type=float, default=40.0, help="MB to send at 0%% loss")
-    ap.add_argument("--seconds", type=float, default=20.0, help="run length at 1%% loss")
+    ap.add_argument("--seconds", type=float, default=60.0, help="run length at 1%% loss")
     ap.add_argument("--warmup", type=float, default=5.0, help="left out at 1%% loss, s")
-    ap.add_argument("--seeds", type=int, default=2, help="runs per algorithm at 1%% loss")
+    ap.add_argument("--seeds", type=int, default=4, help="runs per algorithm at 1%% loss")
     ap.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     ap.add_argument("--top", type=int, default=25, help="functions to list with --profile")
     add_heap_option(ap)
