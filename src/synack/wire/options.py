@@ -78,32 +78,32 @@ TCPOption = EOL | NOP | MSS | WindowScale | SackPermitted | Sack | Timestamps | 
 
 def option_mss(options: tuple[TCPOption, ...]) -> int | None:
     for o in options:
-        if isinstance(o, MSS):
+        if type(o) is MSS:  # the option kinds are a closed set: exact types
             return o.value
     return None
 
 
 def option_wscale(options: tuple[TCPOption, ...]) -> int | None:
     for o in options:
-        if isinstance(o, WindowScale):
+        if type(o) is WindowScale:  # the option kinds are a closed set: exact types
             return o.shift
     return None
 
 
 def option_sack_permitted(options: tuple[TCPOption, ...]) -> bool:
-    return any(isinstance(o, SackPermitted) for o in options)
+    return any(type(o) is SackPermitted for o in options)
 
 
 def option_timestamps(options: tuple[TCPOption, ...]) -> tuple[int, int] | None:
     for o in options:
-        if isinstance(o, Timestamps):
+        if type(o) is Timestamps:
             return (o.val, o.ecr)
     return None
 
 
 def option_sack_blocks(options: tuple[TCPOption, ...]) -> tuple[tuple[int, int], ...]:
     for o in options:
-        if isinstance(o, Sack):
+        if type(o) is Sack:
             return o.blocks
     return ()
 
