@@ -349,8 +349,13 @@ class TCB:
         a = self.agreement
         if a is None:
             return self.config.default_peer_mss
-        mss = min(a.peer_mss, self.config.mss)
-        return max(mss - (12 if a.timestamps else 0), 1)
+        mss = a.peer_mss
+        ours = self.config.mss
+        if ours < mss:
+            mss = ours
+        if a.timestamps:
+            mss -= 12
+        return mss if mss > 1 else 1
 
     @property
     def sack_ok(self) -> bool:
