@@ -34,14 +34,13 @@ from __future__ import annotations
 import struct
 from collections import Counter
 
-from synack.wire.checksum import word_sums
+from synack.wire.checksum import internet_checksum, word_sums
 
 __all__ = ["coalesce"]
 
 #: The IPv4 header (addresses as two words each) and the TCP header up to its window:
 #: ports, sequence and ACK numbers, data offset, flags, window.
 _HEADERS = struct.Struct("!BBHHHBBH4H" "HHIIBBH")
-_WORDS = struct.Struct("!10H")
 _FIN, _SYN, _RST, _PSH, _ACK, _URG, _CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x80
 _MAX_TOTAL = 0xFFFF
 _DF = 0x4000
@@ -191,9 +190,7 @@ def _joined(h: _Held) -> bytes:
     head = bytearray(first[:hlen])
     head[2:4] = h.total.to_bytes(2, "big")
     head[_CHECKSUM_AT : _CHECKSUM_AT + 2] = b"\0\0"
-    s = sum(_WORDS.unpack_from(head))
-    s = (s & 0xFFFF) + (s >> 16)
-    s = (s & 0xFFFF) + (s >> 16)
-    head[_CHECKSUM_AT : _CHECKSUM_AT + 2] = (~s & 0xFFFF).to_bytes(2, "big")
+    csum = internet_checksum(head[:20])  # RFC 791 §3.1: over the IP header
+    head[_CHECKSUM_AT : _CHECKSUM_AT + 2] = csum.to_bytes(2, "big")
     head[33] = h.flags
     return b"".join((head, memoryview(first)[hlen:], *h.parts))
