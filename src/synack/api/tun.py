@@ -36,13 +36,13 @@ from synack.trace.events import Observer
 __all__ = ["TunStack", "config_for_mtu", "make_tun_host"]
 
 
-def config_for_mtu(mtu: int, base: TCPConfig | None = None, *, offload: bool = False) -> TCPConfig:
+def config_for_mtu(mtu: int, base: TCPConfig | None = None) -> TCPConfig:
     """``base`` with the MSS an interface of this MTU allows: MTU - 40 (RFC 9293 §3.7.1),
     a receive window of at least a few segments, and TSO packets of up to 64 KB (Linux's
     gso_max_size): a device with offload takes them whole and the kernel cuts them; for
     one without, the link cuts them (:mod:`synack.wire.gso`), as Linux's GSO does for
     a network card without TSO, so TCP's per-segment work is done once per 64 KB either
-    way.  ``offload`` is kept for callers; the choice is the link's."""
+    way."""
     base = base or TCPConfig()
     mss = mtu - 40
     changes: dict[str, object] = {"mss": mss}
@@ -77,7 +77,7 @@ def make_tun_host(
         name,
         ns.synack_ip,
         clock=reactor.time,
-        config=config or config_for_mtu(ns.mtu, offload=ns.tun.offload),
+        config=config or config_for_mtu(ns.mtu),
         secret=os.urandom(16) if seed is None else rng.randbytes(16),
         rng=rng,
         observers=obs,
