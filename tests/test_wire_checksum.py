@@ -16,7 +16,9 @@ from synack.wire.checksum import (
     internet_checksum,
     ones_complement_sum,
     pack_ipv4_address,
+    piece_sums,
     pseudo_header_sum,
+    word_sums,
 )
 
 
@@ -117,3 +119,24 @@ def test_large_buffers_sum_the_same_with_or_without_the_numpy_path(
         while s >> 16:
             s = (s & 0xFFFF) + (s >> 16)
         assert expected % 0xFFFF == s % 0xFFFF
+
+
+def _reference_mod(b: bytes) -> int:
+    """The RFC 1071 reference sum, as the residue modulo 0xFFFF word_sums gives."""
+    return _reference_sum(b) % 0xFFFF
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=80), max_size=6))
+def test_word_sums_are_each_buffers_sum_taken_together(buffers: list[bytes]) -> None:
+    assert word_sums(buffers) == [_reference_mod(b) for b in buffers]
+    ones = [b"\xff" * n for n in (2, 4, 6, 3)]  # sums that are multiples of 0xFFFF
+    assert word_sums(ones) == [_reference_mod(b) for b in ones]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.integers(1, 48), st.integers(0, 7))
+def test_piece_sums_cut_one_buffer_as_gso_does(data: bytes, size: int, offset: int) -> None:
+    view = memoryview(bytes(offset) + data)[offset:]  # also at unaligned offsets
+    expected = [_reference_mod(data[o : o + size]) for o in range(0, len(data), size)]
+    assert piece_sums(view, size) == expected

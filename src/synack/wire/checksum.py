@@ -87,6 +87,19 @@ def ones_complement_sum(data: BytesLike, initial: int = 0) -> int:
 _ZEROS = bytes(4)
 
 
+def _be_sum(b: BytesLike) -> int:
+    """A buffer's big-endian 16-bit word sum modulo 0xFFFF, without numpy."""
+    data = bytes(b) + _ZEROS[:1] if len(b) & 1 else b
+    return int.from_bytes(data, "big") % _MASK16
+
+
+def _from_le32(sums: list[int]) -> list[int]:
+    """Sums of little-endian 32-bit words as big-endian 16-bit word sums modulo 0xFFFF:
+    a little-endian 32-bit word is congruent to the sum of its two little-endian halves
+    (2**16 ≡ 1), whose sum is 256 times the big-endian one (the module docstring)."""
+    return [s % _MASK16 * 256 % _MASK16 for s in sums]
+
+
 def word_sums(buffers: list[bytes]) -> list[int]:
     """Each buffer's sum of big-endian 16-bit words (an odd final octet padded with
     zero) modulo 0xFFFF, in [0, 0xFFFE]: what a checksum check needs of many packets at
@@ -95,15 +108,10 @@ def word_sums(buffers: list[bytes]) -> list[int]:
     With numpy and two or more buffers they are joined, each padded to a multiple of four
     octets (zeros add nothing), and summed by one ``numpy.add.reduceat`` over
     little-endian 32-bit words: 0.4 µs per 1500-octet packet in a batch of 64, against
-    2.6 µs one at a time.  A little-endian 32-bit word is congruent to the sum of its two
-    little-endian 16-bit halves (2**16 ≡ 1), whose sum is 256 times the big-endian one
-    (the module docstring).  Empty buffers sum to 0.
+    2.6 µs one at a time.  Empty buffers sum to 0.
     """
     if _np is None or len(buffers) < 2 or not all(buffers):
-        return [
-            int.from_bytes(bytes(b) + _ZEROS[: len(b) & 1] if len(b) & 1 else b, "big") % _MASK16
-            for b in buffers
-        ]
+        return [_be_sum(b) for b in buffers]
     parts: list[bytes] = []
     starts: list[int] = []
     pos = 0
@@ -116,8 +124,28 @@ def word_sums(buffers: list[bytes]) -> list[int]:
             parts.append(_ZEROS[:pad])
         pos += n + pad
     words = _np.frombuffer(b"".join(parts), dtype="<u4")
-    sums = _np.add.reduceat(words, starts, dtype=_np.uint64).tolist()
-    return [s % _MASK16 * 256 % _MASK16 for s in sums]
+    return _from_le32(_np.add.reduceat(words, starts, dtype=_np.uint64).tolist())
+
+
+def piece_sums(payload: BytesLike, size: int) -> list[int]:
+    """The same sum for each ``size``-octet piece of one buffer (the last piece may be
+    shorter): a TSO packet's payload cut into segments.  With numpy and a size that is a
+    multiple of four, the pieces lie on 32-bit words and one ``numpy.add.reduceat``
+    over the buffer itself does them all, with no copy; otherwise each piece is summed on
+    its own."""
+    n = len(payload)
+    view = memoryview(payload)
+    if _np is None or size % 4 or n < 2 * size:
+        return [_be_sum(view[off : off + size]) for off in range(0, n, size)]
+    n4 = n & ~3
+    words = _np.frombuffer(view, dtype="<u4", count=n4 >> 2)
+    starts = list(range(0, n4 >> 2, size >> 2))
+    sums: list[int] = _np.add.reduceat(words, starts, dtype=_np.uint64).tolist()
+    if len(sums) * size < n:  # a last piece that lies wholly in the tail (1-3 octets)
+        sums.append(0)
+    if n4 < n:  # the tail, in the last piece, as one little-endian word
+        sums[-1] += int.from_bytes(bytes(view[n4:]) + _ZEROS[: 4 - (n - n4)], "little")
+    return _from_le32(sums)
 
 
 def pure_ones_complement_sum(data: BytesLike, initial: int = 0) -> int:

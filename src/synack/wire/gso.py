@@ -22,16 +22,9 @@ A packet whose payload fits in one piece is returned as is.
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from synack.errors import DecodeError
-from synack.wire.checksum import ones_complement_sum
-
-_np: Any
-try:  # optional accelerator (pip install synack[fast])
-    import numpy as _np
-except ImportError:  # pragma: no cover - exercised where numpy is absent
-    _np = None
+from synack.wire.checksum import ones_complement_sum, piece_sums
 
 _IP_HEADER = struct.Struct("!BBHHHBBH4s4s")
 _TCP_HEADER = struct.Struct("!HHIIHHHH")
@@ -103,26 +96,3 @@ def _fold(s: int) -> int:
     s = s % 0xFFFF
     return s or 0xFFFF
 
-
-def piece_sums(payload: memoryview, size: int) -> list[int]:
-    """The 16-bit word sum, modulo 0xFFFF, of each ``size``-octet piece of ``payload``
-    (the last may be shorter).  With numpy and a size that is a multiple of four, one
-    ``numpy.add.reduceat`` over little-endian 32-bit words does them all (see
-    :func:`synack.wire.checksum.word_sums` for why that sum is 256 times the
-    big-endian one, modulo 0xFFFF); otherwise each piece is summed on its own."""
-    n = len(payload)
-    if _np is None or size % 4 or n < 2 * size:
-        out = []
-        for off in range(0, n, size):
-            piece = payload[off : off + size]
-            out.append(int.from_bytes(bytes(piece) + b"\0" * (len(piece) & 1), "big") % 0xFFFF)
-        return out
-    n4 = n & ~3
-    words = _np.frombuffer(payload, dtype="<u4", count=n4 >> 2)
-    starts = list(range(0, n4 >> 2, size >> 2))
-    sums: list[int] = _np.add.reduceat(words, starts, dtype=_np.uint64).tolist()
-    if len(sums) * size < n:  # a last piece that lies wholly in the tail (1-3 octets)
-        sums.append(0)
-    if n4 < n:  # the tail, in the last piece, as one little-endian word
-        sums[-1] += int.from_bytes(bytes(payload[n4:]) + bytes(4 - (n - n4)), "little")
-    return [v % 0xFFFF * 256 % 0xFFFF for v in sums]
