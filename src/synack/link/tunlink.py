@@ -194,14 +194,16 @@ class TunLink:
         host = self.host
         if imp is None and not observed:
             receive = host.receive_packet
-            for i, data in enumerate(packets):
-                if data and data[0] >> 4 == 4:
-                    if verified is not None and sizes is not None:
-                        receive(data, checksum_verified=verified[i], gso_size=sizes[i])
+            # One ACK per flow for the whole batch (Host.receiving_batch).
+            with host.receiving_batch():
+                for i, data in enumerate(packets):
+                    if data and data[0] >> 4 == 4:
+                        if verified is not None and sizes is not None:
+                            receive(data, checksum_verified=verified[i], gso_size=sizes[i])
+                        else:
+                            receive(data)
                     else:
-                        receive(data)
-                else:
-                    self.stats["in_not_ipv4"] += 1  # IPv6 the kernel still sent, say
+                        self.stats["in_not_ipv4"] += 1  # IPv6 the kernel still sent, say
             return
         for item in packets:
             if not item or item[0] >> 4 != 4:

@@ -10,13 +10,14 @@ the next deadline, so the same host runs in the simulator and in real time.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import heapq
 import itertools
 import random
 import weakref
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from synack.errors import DecodeError
@@ -98,6 +99,9 @@ class Host:
         self._timer_entry: dict[Connection | TimeWaitRecord, list[Any]] = {}
         self._tick = itertools.count()
         self._busy: set[Connection] = set()
+        # Connections whose output waits for the end of a batch of received packets
+        # (:meth:`receiving_batch`), in arrival order; None outside a batch.
+        self._deferred: dict[Connection, None] | None = None
         self._ident = 0
         # The protocols beside TCP (synack.stack.udp, synack.stack.icmp).
         self.udp = UdpLayer(self)
@@ -223,8 +227,13 @@ class Host:
         ):
             return
         if conn is not None:
+            before = conn.state
             conn.receive_segment(seg, now, (src, seg.src_port))
-            self._pump(conn)
+            deferred = self._deferred
+            if deferred is not None and before is State.ESTABLISHED and conn.state is before:
+                deferred[conn] = None  # sent at the end of the batch (receiving_batch)
+            else:
+                self._pump(conn)
             return
         listener = self.listeners.get(seg.dst_port)
         if listener is not None and not listener.closed:
@@ -431,8 +440,39 @@ class Host:
     # Driving connections
     # ------------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def receiving_batch(self) -> Iterator[None]:
+        """Packets received inside this block are processed at once, but what they make
+        an ESTABLISHED connection send -- its ACK, and data the ACKs let out -- and the
+        events they raise wait for the end of the block: one ACK for all of a batch's
+        segments of a flow, and one pass of the send path.
+
+        Linux does the same with the packets a socket's backlog collected while its
+        owner held it (net.ipv4.tcp_backlog_ack_defer, on by default since 6.8:
+        __tcp_ack_snd_check sets TCP_ACK_DEFERRED and tcp_release_cb sends one ACK).  A
+        link that reads packets in batches (synack.link.tunlink) wraps each batch in it;
+        a connection whose state a packet changes is served at once, as always."""
+        if self._deferred is not None:
+            yield  # nested: the outer block flushes
+            return
+        self._deferred = {}
+        try:
+            yield
+        finally:
+            deferred, self._deferred = self._deferred, None
+            failure: BaseException | None = None
+            for conn in deferred:
+                try:
+                    self._pump(conn)
+                except Exception as e:  # every connection is still served; first error out
+                    failure = failure or e
+            if failure is not None:
+                raise failure
+
     def _pump(self, conn: Connection) -> None:
         """Deliver the connection's events, then send its segments, then re-arm its timer."""
+        if self._deferred:
+            self._deferred.pop(conn, None)  # served now: nothing left for the batch's end
         busy = self._busy
         if conn in busy:
             return  # the outer call is draining this connection
