@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from synack.stack.host import Host
+from synack.tcp.config import TCPConfig
 from synack.wire.ip import PROTO_TCP, IPv4Packet, decode_ipv4, encode_ipv4
 from synack.wire.tcp import Flags, TCPSegment, decode_tcp, encode_tcp
 
@@ -32,8 +33,10 @@ def sent_segments(sent: list[bytes]) -> list[TCPSegment]:
 class Server:
     """A listening host on B that records what it sends and what its application reads."""
 
-    def __init__(self, on_data: Any = None) -> None:
-        self.host = Host("h", B, clock=lambda: 0.0, secret=b"k" * 16, rng=random.Random(1))
+    def __init__(self, on_data: Any = None, config: TCPConfig | None = None) -> None:
+        self.host = Host(
+            "h", B, clock=lambda: 0.0, config=config, secret=b"k" * 16, rng=random.Random(1)
+        )
         self.sent: list[bytes] = []
         self.host.attach(self.sent.append, None)
         self.got: dict[int, list[bytes | str]] = {}
@@ -123,3 +126,13 @@ def test_every_connection_is_served_when_an_application_callback_fails() -> None
     sent = sent_segments(s.sent)
     assert {(a.dst_port, a.ack) for a in sent} >= {(40003, 101)}
     assert s.got[40003] == [b"z" * 100]
+
+
+def test_backlog_ack_defer_off_acknowledges_inside_the_batch() -> None:
+    """net.ipv4.tcp_backlog_ack_defer=0: every segment is served as it comes."""
+    s = Server(config=TCPConfig(backlog_ack_defer=False))
+    ack = s.open(40004)
+    with s.host.receiving_batch():
+        s.data(40004, 1, ack, b"a" * 300)
+        assert [a.ack for a in sent_segments(s.sent)] == [301]  # a quick ACK, at once
+        assert s.got[40004] == [b"a" * 300]

@@ -52,6 +52,7 @@ FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "tcp_congestion_control": ("congestion", _congestion),
     "tcp_ecn": ("ecn", lambda v: int(v, 0)),
     "tcp_slow_start_after_idle": ("slow_start_after_idle", _flag),
+    "tcp_backlog_ack_defer": ("backlog_ack_defer", _flag),
     "tcp_dsack": ("dsack", _flag),
     "tcp_keepalive_time": ("keepidle", float),
     "tcp_keepalive_intvl": ("keepintvl", float),

@@ -452,8 +452,8 @@ class Host:
         __tcp_ack_snd_check sets TCP_ACK_DEFERRED and tcp_release_cb sends one ACK).  A
         link that reads packets in batches (synack.link.tunlink) wraps each batch in it;
         a connection whose state a packet changes is served at once, as always."""
-        if self._deferred is not None:
-            yield  # nested: the outer block flushes
+        if self._deferred is not None or not self.config.backlog_ack_defer:
+            yield  # nested (the outer block flushes), or turned off
             return
         self._deferred = {}
         try:

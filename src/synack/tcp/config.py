@@ -87,6 +87,9 @@ class TCPConfig:
     ecn: int = 2
     #: net.ipv4.tcp_slow_start_after_idle (RFC 5681 §4.1).
     slow_start_after_idle: bool = True
+    #: net.ipv4.tcp_backlog_ack_defer (Linux 6.8+, on): the segments of one receive
+    #: batch get one ACK, sent when the batch is done (synack.stack.host.receiving_batch).
+    backlog_ack_defer: bool = True
     #: Delayed-ACK timeout (Linux TCP_DELACK_MIN = 40 ms).
     delack: float = 0.04
     #: net.ipv4.tcp_dsack (RFC 2883).
