@@ -108,6 +108,7 @@ def test_reno_friendly_region_dominates_when_rtt_times_window_is_small():
     # regain 20 segments.  RFC 9438 §4.3: W_est += alpha * segments_acked / cwnd per
     # ACK, alpha = 1 once W_est >= cwnd_prior (20); cwnd = W_est while W_cubic < W_est.
     c = after_loss(20)
+    c.alpha_one_past_prior = True  # the RFC's SHOULD (Linux's alpha is the next test)
     k = math.cbrt(20 * (1 - BETA) / C)
     samples = run_rounds(c, 100, 0.01)
     w_est = 14.0
@@ -122,6 +123,25 @@ def test_reno_friendly_region_dominates_when_rtt_times_window_is_small():
     assert 0.95 < (cwnds[100] - cwnds[20]) / 80 < 1.0
     # After 1 s the window is over five times what the cubic curve alone would give.
     assert samples[-1].cwnd / MSS > 5 * w_cubic(1.0, k, 20)
+
+
+def test_linux_keeps_the_reno_friendly_alpha_past_cwnd_prior():
+    # Linux tcp_cubic (the default): W_est grows by alpha = 3(1-beta)/(1+beta) = 0.53
+    # segments per RTT all the way, also past cwnd_prior, where the RFC would raise it
+    # to 1.
+    c = after_loss(20)
+    assert not c.alpha_one_past_prior
+    k = math.cbrt(20 * (1 - BETA) / C)
+    samples = run_rounds(c, 100, 0.01)
+    w_est = 14.0
+    for s in samples:
+        assert s.cwnd / MSS > w_cubic(s.time, k, 20)
+        for _ in range(int(w_est)):
+            w_est += ALPHA / w_est
+        assert s.cwnd / MSS == pytest.approx(w_est, abs=0.05)
+    cwnds = [14.0] + [s.cwnd / MSS for s in samples]
+    assert 0.45 < (cwnds[11] - cwnds[0]) / 11 < 0.53
+    assert 0.48 < (cwnds[100] - cwnds[20]) / 80 < 0.54  # still about alpha per RTT
 
 
 def test_fast_convergence_lowers_w_max_when_the_window_shrinks():

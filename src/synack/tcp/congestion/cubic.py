@@ -16,6 +16,12 @@ Windows inside this class are kept in segments, as the RFC writes them (floats);
 (with RFC 3465 byte counting, see :mod:`.standard`), left early by Linux's HyStart
 (:mod:`.hystart_linux`) or, if configured, by HyStart++ (RFC 9406, which RFC 9438 §4.10
 recommends).  Spurious-event undo (§4.9) is not implemented.
+
+Where the RFC and Linux's tcp_cubic.c differ, synack follows Linux by default and keeps
+the RFC's rule behind a class attribute: the Reno-friendly increase stays
+3(1-beta)/(1+beta) per RTT (:attr:`Cubic.alpha_one_past_prior`); the ``5 %`` floor before
+any congestion event (:attr:`Cubic.min_growth_divisor`).  The RTT in W_cubic(t + RTT)
+is the RFC's srtt (:attr:`Cubic.min_rtt_in_target`, with the reason).
 """
 
 from __future__ import annotations
@@ -52,6 +58,15 @@ class Cubic(StandardCongestionControl):
     #: queue converged more slowly in the fairness runs (tests/test_datapath_properties:
     #: 0.785 against 0.908 over the same 40 s, similar over other seeds).
     min_rtt_in_target = False
+    #: RFC 9438 §4.3: "Once W_est has grown to reach the cwnd at the time of most
+    #: recently setting ssthresh -- that is, W_est >= cwnd_prior -- the sender SHOULD set
+    #: alpha_cubic to 1" (True).  Linux tcp_cubic keeps alpha = 3(1-beta)/(1+beta)
+    #: throughout (its beta_scale, in bictcp_update's "TCP Friendly" step): False, the
+    #: default, so that synack's CUBIC grows as the kernel's does.  It matters where the
+    #: Reno-friendly region rules (small windows, short RTTs): on goodput_sim's path
+    #: (100 Mbit/s, 20 ms, 1% loss) CUBIC reached 0.86 x the Mathis estimate with False,
+    #: 0.96 x with True, and the kernel's own CUBIC 0.84 x (benchmarks/goodput_kernel.py).
+    alpha_one_past_prior = False
 
     def __init__(self, mss: int, initial_cwnd: int, now: float = 0.0) -> None:
         super().__init__(mss, initial_cwnd, now)
@@ -135,8 +150,11 @@ class Cubic(StandardCongestionControl):
         segments_acked = acked / mss
         # §4.3 Figure 4: W_est += alpha_cubic * segments_acked / cwnd, with alpha_cubic
         # raised to 1 "once W_est has grown to reach the cwnd at the time of most
-        # recently setting ssthresh -- that is, W_est >= cwnd_prior".
-        alpha = 1.0 if self.w_est >= self.cwnd_prior else ALPHA
+        # recently setting ssthresh -- that is, W_est >= cwnd_prior" when
+        # alpha_one_past_prior is set (not in Linux, see there).
+        alpha = ALPHA
+        if self.alpha_one_past_prior and self.w_est >= self.cwnd_prior:
+            alpha = 1.0
         self.w_est += alpha * segments_acked / cwnd
         t = now - self.t_epoch
         if self.w_cubic(t) < self.w_est:
