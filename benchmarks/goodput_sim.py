@@ -16,6 +16,9 @@ the last byte, and is printed:
   least that for Reno and more for CUBIC), and, for the reader, with the RTT each flow
   measured itself (srtt), which the model's RTT stands for.
 
+``goodput_kernel.py`` runs the Linux kernel's own Reno and CUBIC on this path (two
+namespaces joined by :mod:`synack.link.relay`), the reference for these figures.
+
 Each algorithm is chosen with ``TCPConfig(congestion=...)`` when the core has that
 knob; otherwise the core's only behaviour is measured, as "default".  Timings are
 printed, never asserted.
