@@ -2,11 +2,13 @@
 
     python benchmarks/goodput_kernel.py                  # 2 runs x 60 s per algorithm
     python benchmarks/goodput_kernel.py --runs 1 --seconds 30 --algorithms reno
+    python benchmarks/goodput_kernel.py --loss 0.001 --one-way 0.025   # another path
 
 Two network namespaces, each with a TUN device and no offload, joined by a
 :class:`synack.link.relay.Relay` that applies synack's impairment model: the data
 direction is a 100 Mbit/s transmitter with a one-BDP drop-tail queue (167 packets),
-10 ms of propagation delay and 1% random loss; ACKs come back over 10 ms.  That is the
+10 ms of propagation delay and 1% random loss; ACKs come back over 10 ms (``--loss``
+and ``--one-way`` choose another path, with a one-BDP queue).  That is the
 path of ``goodput_sim.py`` (whose figures are for synack in the simulator), with the
 kernel's TCP at both ends: a Python socket sender with ``TCP_CONGESTION`` set, and a
 Python socket receiver, each in its namespace, with the kernel's default buffers and
@@ -35,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from goodput_sim import BDP_PACKETS, ONE_WAY, PAYLOAD, RATE, mathis
+from goodput_sim import ONE_WAY, PAYLOAD, RATE, bdp_packets, mathis
 from goodput_sim import one as synack_run
 
 from synack.link.impairment import ImpairmentConfig
@@ -44,7 +46,6 @@ from synack.link.relay import Relay
 from synack.link.tun import TunDevice
 
 A_IP, B_IP, PORT = "192.0.2.1", "192.0.2.2", 5001
-LOSS = 0.01
 
 RECEIVER = """
 import socket, sys, time
@@ -88,10 +89,12 @@ def devices(a: Netns, b: Netns) -> tuple[TunDevice, TunDevice]:
 
 
 def one_run(
-    a: Netns, b: Netns, algorithm: str, seconds: float, warmup: float, seed: int
+    a: Netns, b: Netns, algorithm: str, args: argparse.Namespace, seed: int
 ) -> dict[str, float]:
-    forward = ImpairmentConfig(delay=ONE_WAY, rate_bps=RATE, queue_limit=BDP_PACKETS, loss=LOSS)
-    reverse = ImpairmentConfig(delay=ONE_WAY)
+    seconds, warmup, one_way = args.seconds, args.warmup, args.one_way
+    queue = bdp_packets(one_way)
+    forward = ImpairmentConfig(delay=one_way, rate_bps=RATE, queue_limit=queue, loss=args.loss)
+    reverse = ImpairmentConfig(delay=one_way)
     relay = Relay(*devices(a, b), forward, reverse, rng=random.Random(seed))
     rx = b.popen(
         [sys.executable, "-c", textwrap.dedent(RECEIVER), B_IP, str(PORT)],
@@ -148,38 +151,44 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="also run synack in the simulator on the same path and seeds",
     )
+    ap.add_argument("--loss", type=float, default=0.01, help="loss of data packets (0.01)")
+    ap.add_argument("--one-way", type=float, default=ONE_WAY, help="one-way delay, s (0.010)")
     args = ap.parse_args(argv)
-    estimate = mathis(0.01)
+    rtt = 2 * args.one_way
+    estimate = mathis(args.loss, rtt=rtt)
     print(
-        f"path: {RATE / 1e6:.0f} Mbit/s, RTT {2 * ONE_WAY * 1e3:.0f} ms, drop-tail queue of"
-        f" {BDP_PACKETS} packets, 1% loss of data packets; Mathis estimate for Reno at 1%,"
-        f" 20 ms, MSS {PAYLOAD}: {mbit(estimate)}"
+        f"path: {RATE / 1e6:.0f} Mbit/s, RTT {rtt * 1e3:.0f} ms, drop-tail queue of"
+        f" {bdp_packets(args.one_way)} packets, {args.loss:.2%} loss of data packets; Mathis"
+        f" estimate for Reno at that loss and RTT, MSS {PAYLOAD}: {mbit(estimate)}"
     )
     with (
         Netns("sa-gk-a", kernel_ip=A_IP, synack_ip=B_IP, offload=False) as a,
         Netns("sa-gk-b", kernel_ip=B_IP, synack_ip=A_IP, offload=False) as b,
     ):
-        path = ImpairmentConfig(delay=ONE_WAY)
+        path = ImpairmentConfig(delay=args.one_way)
         relay = Relay(*devices(a, b), path, path)
         done = threading.Event()
         th = threading.Thread(target=lambda: relay.run_for(30, stop=done.is_set))
         th.start()
-        rtt = ping_rtt(a, B_IP)
+        ping = ping_rtt(a, B_IP)
         done.set()
         th.join()
         relay.close()
-        print(f"ping through the relay (no rate limit, no loss): average {rtt} ms (path: 20 ms)")
+        print(
+            f"ping through the relay (no rate limit, no loss): average {ping} ms"
+            f" (path: {rtt * 1e3:.0f} ms)"
+        )
         for algorithm in args.algorithms.split(","):
             print(f"\n-- kernel {algorithm} --")
             ratios, ratios_real, rates = [], [], []
             for seed in range(args.runs):
-                r = one_run(a, b, algorithm, args.seconds, args.warmup, seed)
+                r = one_run(a, b, algorithm, args, seed)
                 rates.append(r["rate"])
                 ratios.append(r["rate"] / estimate)
-                real = mathis(r["p"], mss=int(r["mss"])) if r["p"] else math.nan
+                real = mathis(r["p"], rtt=rtt, mss=int(r["mss"])) if r["p"] else math.nan
                 ratios_real.append(r["rate"] / real)
                 print(
-                    f"  run {seed}: {mbit(r['rate'])} = {ratios[-1]:.2f} x Mathis at 1%,"
+                    f"  run {seed}: {mbit(r['rate'])} = {ratios[-1]:.2f} x Mathis,"
                     f" {ratios_real[-1]:.2f} x at the drawn loss {r['p']:.2%};"
                     f" srtt {r['srtt'] * 1e3:.1f} ms, {r['retrans']:.0f} of {r['segs']:.0f}"
                     f" segments retransmitted, MSS {r['mss']:.0f},"
@@ -187,14 +196,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
             print(
                 f"  kernel {algorithm}: mean {mbit(statistics.fmean(rates))} ="
-                f" {statistics.fmean(ratios):.2f} x Mathis at 1% and 20 ms,"
+                f" {statistics.fmean(ratios):.2f} x Mathis at the path's loss and RTT,"
                 f" {statistics.fmean(ratios_real):.2f} x at each run's drawn loss"
             )
             if args.synack:
                 s_rates = []
                 for seed in range(args.runs):
                     t = synack_run(
-                        algorithm, LOSS, seed, None, nbytes=1 << 40, duration=args.seconds
+                        algorithm,
+                        args.loss,
+                        seed,
+                        None,
+                        nbytes=1 << 40,
+                        duration=args.seconds,
+                        one_way=args.one_way,
                     )
                     s_rates.append(t.goodput(warmup=args.warmup))
                 mean = statistics.fmean(s_rates)

@@ -55,6 +55,11 @@ BDP_PACKETS = round(RATE * 2 * ONE_WAY / 8 / WIRE)  # 167
 BUFFER = 8 << 20
 
 
+def bdp_packets(one_way: float) -> int:
+    """The path's bandwidth-delay product in full packets: its drop-tail queue."""
+    return round(RATE * 2 * one_way / 8 / WIRE)
+
+
 def mathis(p: float, rtt: float = 2 * ONE_WAY, mss: int = PAYLOAD) -> float:
     """Mathis, Semke, Mahdavi, Ott (1997): Reno's rate at random loss ``p``, bytes/s."""
     return mss / rtt * math.sqrt(1.5) / math.sqrt(p)
@@ -68,12 +73,15 @@ def one(
     *,
     nbytes: int,
     duration: float | None = None,
+    one_way: float = ONE_WAY,
 ) -> Transfer:
     config = TCPConfig(rcvbuf=BUFFER, initial_rcv_wnd=BUFFER, sndbuf=BUFFER)
     if algorithm is not None:
         config = config.with_(congestion=algorithm)
-    forward = ImpairmentConfig(delay=ONE_WAY, rate_bps=RATE, queue_limit=BDP_PACKETS, loss=loss)
-    reverse = ImpairmentConfig(delay=ONE_WAY)
+    forward = ImpairmentConfig(
+        delay=one_way, rate_bps=RATE, queue_limit=bdp_packets(one_way), loss=loss
+    )
+    reverse = ImpairmentConfig(delay=one_way)
     return transfer(
         nbytes,
         config=config,
