@@ -333,3 +333,21 @@ def test_tcp_info_of_a_closed_socket_in_time_wait(tmp_path: Path) -> None:
         """,
     )
     assert result.passed, result.report()
+
+
+def test_names_a_code_block_assigns_are_seen_by_the_later_blocks(tmp_path: Path) -> None:
+    """packetdrill runs a script's blocks as one Python program (cubic-bulk-166k sets
+    ``cwnd = 58`` in one block and adds to it in the next)."""
+    result = run(
+        tmp_path,
+        """\
+        +0 %{ cwnd = tcpi_snd_cwnd }%
+        +0 write(4, ..., 1000) = 1000
+        +0 > P. 1:1001(1000) ack 1
+        +.1 < . 1:1(0) ack 1001 win 257
+        +0 %{ assert tcpi_snd_cwnd == cwnd == 10, (tcpi_snd_cwnd, cwnd) }%
+        """,
+    )
+    assert result.failure is None, failure_text(result)
+    undefined = run(tmp_path, "+0 %{ assert later == 1 }%\n+0 %{ later = 1 }%\n")
+    assert "NameError" in failure_text(undefined)  # in order, as a program runs

@@ -16,6 +16,8 @@ the stack sent them, which may be before the script gets to them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from synack.packetdrill import script as s
 from synack.packetdrill.errors import ScriptFailure, Unsupported
 from synack.packetdrill.mapping import SocketUnderTest, SockState
@@ -151,8 +153,9 @@ class Runner(OutboundPackets, SyscallEvents):
                 )
         if self.script.cleanup_command is not None:
             self._command(self.script.cleanup_command.text, self.script.cleanup_line)
+        kept: dict[str, Any] = {}  # one Python program for all the blocks, as packetdrill
         for line, text, values in self.codes:
-            err = run_code(text, values, f"{self.script.path}:{line}")
+            err = run_code(text, values, f"{self.script.path}:{line}", kept)
             if err is not None:
                 kind = "unsupported" if "not provided by synack" in err else "code"
                 raise self._fail(line, kind, f"error executing code: {err}")

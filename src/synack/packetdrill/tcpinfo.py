@@ -131,9 +131,20 @@ _SAFE_BUILTINS = {
 }  # fmt: skip
 
 
-def run_code(text: str, values: dict[str, int], label: str) -> str | None:
-    """Run one block with the recorded values; None if it passed, else the error text."""
-    namespace: dict[str, Any] = {"__builtins__": _SAFE_BUILTINS, **CONSTANTS, **values}
+def run_code(
+    text: str, values: dict[str, int], label: str, kept: dict[str, Any] | None = None
+) -> str | None:
+    """Run one block with the recorded values; None if it passed, else the error text.
+
+    ``kept`` holds the names earlier blocks of the script assigned: packetdrill runs
+    all of a script's blocks in one Python program, so ``cwnd = 58`` in one block is
+    ``cwnd`` in the next (cubic-bulk-166k).  The block's own assignments are added."""
+    namespace: dict[str, Any] = {
+        "__builtins__": _SAFE_BUILTINS,
+        **CONSTANTS,
+        **(kept or {}),
+        **values,
+    }
     # packetdrill writes the blocks one after another into one Python file, so a block
     # ending in a line continuation ("...;\\" before "}%") runs on into the next line.
     text = text.rstrip()
@@ -141,6 +152,12 @@ def run_code(text: str, values: dict[str, int], label: str) -> str | None:
         text = text[:-1]
     try:
         exec(compile(text, label, "exec"), namespace)
+        if kept is not None:
+            kept.update(
+                (k, v)
+                for k, v in namespace.items()
+                if k != "__builtins__" and k not in CONSTANTS and k not in values
+            )
     except AssertionError as e:
         return f"AssertionError: {e}" if str(e) else "AssertionError"
     except NameError as e:
