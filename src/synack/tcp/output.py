@@ -69,7 +69,6 @@ class Output(TCB):
             # Nothing in flight and nothing waiting, neither data nor the FIN (a pure
             # receiver, or an idle connection): what the loop below concludes, without it.
             self.chrono.stop(RWND_LIMITED, now, len(self.sndbuf) == 0)
-            self._validate_cwnd(False)
             self._arm_persist(now)
             return
         mss = self.eff_mss
@@ -124,7 +123,14 @@ class Output(TCB):
             self.chrono.start(RWND_LIMITED, now)
         else:
             self.chrono.stop(RWND_LIMITED, now, len(self.sndbuf) == 0)
-        self._validate_cwnd(cwnd_limited)
+        # Linux tcp_write_xmit: the flight fills cwnd, whatever stopped the loop; and the
+        # record changes only when something was sent or cwnd held data back (a call
+        # that sends nothing -- all data out, waiting for ACKs -- keeps the window's
+        # verdict, so the last ACKs of a cwnd-limited transfer still grow cwnd).
+        if self.cc is not None and self._pipe() >= self.cc.cwnd:
+            cwnd_limited = True
+        if burst or cwnd_limited:
+            self._validate_cwnd(cwnd_limited)
         self._arm_persist(now)
 
     def _tso_segs(self) -> int:
@@ -188,7 +194,9 @@ class Output(TCB):
             self._cwnd_usage_seq is None
             or seq_ge(self.snd_una, self._cwnd_usage_seq)
             or cwnd_limited
-            or out > self._max_packets_out
+            # A larger flight replaces the record only while no window is known to have
+            # been used: a cwnd-limited window stays so until it is acknowledged.
+            or (not self._is_cwnd_limited and out > self._max_packets_out)
         ):
             self._max_packets_out = out
             self._cwnd_usage_seq = self.snd_nxt
