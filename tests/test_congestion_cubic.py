@@ -17,10 +17,12 @@ from synack.tcp.congestion.synthetic import ack_round, run_rounds, run_until
 
 
 class Cubic(LinuxCubic):
-    """The curve of RFC 9438 alone, as these tests check it: without Linux's 5 %-per-RTT
-    floor before the first congestion event (tested in tests/test_congestion_cubic_linux.py)."""
+    """The curve of RFC 9438 alone, as these tests check it: in real-valued arithmetic,
+    without Linux's 5 %-per-RTT floor before the first congestion event (both tested in
+    tests/test_congestion_cubic_linux.py)."""
 
     min_growth_divisor = None
+    linux_arithmetic = False
 
 MSS = 1000
 C = 0.4

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 
+from synack.tcp.congestion.cubic_linux import BicState, jiffies
 from synack.tcp.congestion.standard import StandardCongestionControl
 
 #: RFC 9438 §5.1: C = 0.4 (segments / s^3).
@@ -68,6 +69,11 @@ class Cubic(StandardCongestionControl):
     #: (100 Mbit/s, 20 ms, 1% loss) CUBIC reached 0.86 x the Mathis estimate with False,
     #: 0.96 x with True, and the kernel's own CUBIC 0.84 x (benchmarks/goodput_kernel.py).
     alpha_one_past_prior = False
+    #: Congestion avoidance in Linux's whole-packet, fixed-point arithmetic
+    #: (:mod:`.cubic_linux`: bictcp_update, tcp_cong_avoid_ai, jiffies), so that cwnd
+    #: moves packet for packet as the kernel's does (True, the default); False computes
+    #: the RFC's real-valued functions, with the attributes above.
+    linux_arithmetic = True
 
     def __init__(self, mss: int, initial_cwnd: int, now: float = 0.0) -> None:
         super().__init__(mss, initial_cwnd, now)
@@ -93,6 +99,9 @@ class Cubic(StandardCongestionControl):
         self._last_ack: float | None = None
         #: Fraction of a byte of cwnd growth carried to the next ACK.
         self._remainder = 0.0
+        #: Linux arithmetic: tcp_cubic's state, and acknowledged bytes short of a packet.
+        self.bic = BicState()
+        self._acked_rest = 0
 
     # --- the RFC's functions -----------------------------------------------------------
 
@@ -130,19 +139,28 @@ class Cubic(StandardCongestionControl):
     def _take_rtt_sample(self, rtt: float, now: float) -> bool:
         # Linux cubictcp_acked: "Discard delay samples right after fast recovery" (for a
         # second after the congestion-avoidance epoch began); the rest make delay_min.
-        if self.t_epoch is not None and now - self.t_epoch < 1.0:
+        if self.linux_arithmetic:
+            start = self.bic.epoch_start
+            if start is not None and jiffies(now) - start < 1000:
+                return False
+        elif self.t_epoch is not None and now - self.t_epoch < 1.0:
             return False
         if self.delay_min is None or rtt < self.delay_min:
             self.delay_min = max(rtt, 1e-6)
         return True
 
     def _on_recovery_end(self, now: float) -> None:
-        # cwnd = ssthresh: the congestion-avoidance stage starts now.
-        self._start_epoch(now)
+        # cwnd = ssthresh: the congestion-avoidance stage starts now (Linux: at the
+        # first ACK in congestion avoidance, when bictcp_update finds no epoch).
+        if not self.linux_arithmetic:
+            self._start_epoch(now)
 
     def _congestion_avoidance(self, acked: int, now: float, rtt: float | None) -> None:
         if rtt is not None:
             self.rtt = rtt
+        if self.linux_arithmetic:
+            self._linux_avoidance(acked, now)
+            return
         if self.t_epoch is None:
             self._start_epoch(now)
             assert self.t_epoch is not None
@@ -176,7 +194,32 @@ class Cubic(StandardCongestionControl):
         self.cwnd = int(exact)
         self._remainder = exact - self.cwnd
 
+    def _linux_avoidance(self, acked: int, now: float) -> None:
+        """Linux cubictcp_cong_avoid in congestion avoidance: bictcp_update sets how many
+        packets must be acknowledged per packet of growth, tcp_cong_avoid_ai applies it."""
+        mss = self.mss
+        packets, self._acked_rest = divmod(self._acked_rest + acked, mss)
+        if packets == 0:
+            return
+        cwnd = self.cwnd // mss
+        ahead = self.delay_min if self.min_rtt_in_target else self.rtt
+        self.bic.update(cwnd, packets, now, ahead, self.min_growth_divisor)
+        self.cwnd = self.bic.cong_avoid_ai(cwnd, packets) * mss
+
     def _reduce(self, now: float, in_flight: int, timeout: bool) -> int:
+        if self.linux_arithmetic:
+            # Linux bictcp_recalc_ssthresh; after a timeout tcp_cubic's state is reset
+            # (bictcp_reset on TCP_CA_Loss), W_max included.
+            mss = self.mss
+            ssthresh = self.bic.recalc_ssthresh(max(in_flight // mss, 1), self.fast_convergence)
+            self._acked_rest = 0
+            if timeout:
+                self.bic.last_max_cwnd = 0
+                self.delay_min = None
+            self._had_congestion = not timeout
+            self.t_epoch = None
+            self.cwnd_prior = self.cwnd / mss
+            return ssthresh * mss
         cwnd = self.cwnd / self.mss
         if timeout:
             # §4.8: after a timeout the next stage starts with W_max = cwnd_epoch, K = 0.
@@ -207,14 +250,25 @@ class Cubic(StandardCongestionControl):
             if gap > 0:
                 self.t_epoch += gap
 
+    def on_idle(self, now: float, idle: float, rto: float) -> None:
+        if self.linux_arithmetic:
+            # Linux bictcp_cwnd_event(CA_EVENT_TX_START), on every resumption with
+            # nothing in flight: the epoch moves forward by the idle time, at most to now
+            # (tcp_cwnd_restart itself leaves tcp_cubic's state alone).
+            bic = self.bic
+            if bic.epoch_start is not None:
+                bic.epoch_start = min(bic.epoch_start + jiffies(idle), jiffies(now))
+        super().on_idle(now, idle, rto)
+
     def _on_restart(self, now: float) -> None:
-        # Back to slow start; a new epoch begins when cwnd reaches ssthresh.
+        # Back to slow start; a new epoch begins when cwnd reaches ssthresh (RFC
+        # arithmetic; Linux keeps its epoch, moved by on_idle).
         self.t_epoch = None
         self._remainder = 0.0
 
     def _on_pause(self, now: float, idle: float) -> None:
         # RFC 9438 §5.8: idle time is not part of t (Linux bictcp_cwnd_event shifts
-        # epoch_start by the idle time on CA_EVENT_TX_START).
+        # epoch_start by the idle time on CA_EVENT_TX_START; see on_idle).
         if self.t_epoch is not None:
             self.t_epoch = min(self.t_epoch + idle, now)
 
@@ -222,6 +276,17 @@ class Cubic(StandardCongestionControl):
         self._remainder = 0.0
 
     def info(self) -> dict[str, float | int]:
+        if self.linux_arithmetic:
+            bic = self.bic
+            return {
+                **super().info(),
+                "w_max": bic.last_max_cwnd * self.mss,
+                "k": bic.bic_k / 1024,
+                "w_est": bic.tcp_cwnd * self.mss,
+                "cwnd_prior": self.cwnd_prior * self.mss,
+                "epoch_start": -1.0 if bic.epoch_start is None else bic.epoch_start / 1000,
+                "cnt": bic.cnt,
+            }
         return {
             **super().info(),
             "w_max": self.w_max * self.mss,
