@@ -11,17 +11,23 @@ be (the Reno-friendly region, §4.3).  A congestion event multiplies the window 
 beta_cubic = 0.7 (§4.6) and remembers W_max, lowered further when the window is
 shrinking (fast convergence, §4.7).
 
-Windows inside this class are kept in segments, as the RFC writes them (floats);
-``cwnd`` and ``ssthresh`` are whole bytes for the connection.  Slow start is RFC 5681's
-(with RFC 3465 byte counting, see :mod:`.standard`), left early by Linux's HyStart
-(:mod:`.hystart_linux`) or, if configured, by HyStart++ (RFC 9406, which RFC 9438 §4.10
-recommends).  Spurious-event undo (§4.9) is not implemented.
+With the RFC's arithmetic, windows inside this class are kept in segments as the RFC
+writes them (floats); ``cwnd`` and ``ssthresh`` are whole bytes for the connection.
+Slow start is RFC 5681's (with RFC 3465 byte counting, see :mod:`.standard`), left
+early by Linux's HyStart (:mod:`.hystart_linux`) or, if configured, by HyStart++
+(RFC 9406, which RFC 9438 §4.10 recommends).  Spurious-event undo (§4.9) is not implemented.
 
 Where the RFC and Linux's tcp_cubic.c differ, synack follows Linux by default and keeps
-the RFC's rule behind a class attribute: the Reno-friendly increase stays
-3(1-beta)/(1+beta) per RTT (:attr:`Cubic.alpha_one_past_prior`); the ``5 %`` floor before
-any congestion event (:attr:`Cubic.min_growth_divisor`); the RTT in W_cubic(t + RTT) is
-the smallest RTT seen, not srtt (:attr:`Cubic.min_rtt_in_target`).
+the RFC's rule behind a class attribute:
+
+* the arithmetic: whole packets, jiffies and fixed point, one packet of growth per
+  ``cnt`` acknowledged (:mod:`.cubic_linux`, :attr:`Cubic.linux_arithmetic`); the
+  real-valued functions above, with the RFC's W_est, when it is off;
+* the Reno-friendly increase stays 3(1-beta)/(1+beta) per RTT
+  (:attr:`Cubic.alpha_one_past_prior`);
+* the ``5 %`` floor before any congestion event (:attr:`Cubic.min_growth_divisor`);
+* the RTT in W_cubic(t + RTT) is the smallest RTT seen, not srtt
+  (:attr:`Cubic.min_rtt_in_target`).
 """
 
 from __future__ import annotations
