@@ -7,18 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from synack.packetdrill import RunOptions, run_file
+from test_packetdrill_runner import SERVER  # the passive open, Linux's defaults
 
-SCRIPT = """\
-`sysctl -q net.ipv4.tcp_congestion_control=reno`
-0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
-+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>
-+.1 < . 1:1(0) ack 1 win 257
-+0 accept(3, ..., ...) = 4
-
+SCRIPT = (
+    "`sysctl -q net.ipv4.tcp_congestion_control=reno`\n"
+    + SERVER
+    + """
 // Ten segments fill the initial window exactly: a cwnd-limited window
 // (tcp_write_xmit: is_cwnd_limited |= packets_in_flight >= cwnd).
 +0 write(4, ..., 10000) = 10000
@@ -48,6 +42,7 @@ SCRIPT = """\
 +.1 < . 1:1(0) ack 21001 win 257
 +0 %{ assert tcpi_snd_cwnd == 7, tcpi_snd_cwnd }%
 """
+)
 
 
 def test_cwnd_grows_for_windows_that_filled_it_and_not_for_others(tmp_path: Path) -> None:
