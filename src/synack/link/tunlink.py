@@ -192,10 +192,12 @@ class TunLink:
             # Observers and the impairment see wire packets, so GRO only without them.
             packets, verified, sizes = gro.coalesce(frames, self.stats)
         host = self.host
-        if imp is None and not observed:
-            receive = host.receive_packet
-            # One ACK per flow for the whole batch (Host.receiving_batch).
-            with host.receiving_batch():
+        # One ACK per flow for the whole batch (Host.receiving_batch); packets delivered
+        # at once on a traced or impaired link make the batch too, so that a trace shows
+        # the ACKs an untraced run sends.
+        with host.receiving_batch():
+            if imp is None and not observed:
+                receive = host.receive_packet
                 for i, data in enumerate(packets):
                     if data and data[0] >> 4 == 4:
                         if verified is not None and sizes is not None:
@@ -204,10 +206,7 @@ class TunLink:
                             receive(data)
                     else:
                         self.stats["in_not_ipv4"] += 1  # IPv6 the kernel still sent, say
-            return
-        # Packets delivered now (no delay drawn) make one batch here too, so that a
-        # trace shows the ACKs an untraced run sends.
-        with host.receiving_batch():
+                return
             for item in packets:
                 if not item or item[0] >> 4 != 4:
                     self.stats["in_not_ipv4"] += 1

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 
-from synack.tcp.congestion.cubic_linux import BicState, jiffies
+from synack.tcp.congestion.cubic_linux import HZ, BicState, jiffies
 from synack.tcp.congestion.standard import StandardCongestionControl
 
 #: RFC 9438 §5.1: C = 0.4 (segments / s^3).
@@ -73,7 +73,8 @@ class Cubic(StandardCongestionControl):
     #: default, so that synack's CUBIC grows as the kernel's does.  It matters where the
     #: Reno-friendly region rules (small windows, short RTTs): on goodput_sim's path
     #: (100 Mbit/s, 20 ms, 1% loss) CUBIC reached 0.86 x the Mathis estimate with False,
-    #: 0.96 x with True, and the kernel's own CUBIC 0.84 x (benchmarks/goodput_kernel.py).
+    #: 0.96 x with True, and the kernel's own CUBIC 0.84 x (benchmarks/goodput_kernel.py;
+    #: 0.83 x with the Linux arithmetic below).
     alpha_one_past_prior = False
     #: Congestion avoidance in Linux's whole-packet, fixed-point arithmetic
     #: (:mod:`.cubic_linux`: bictcp_update, tcp_cong_avoid_ai, jiffies), so that cwnd
@@ -147,7 +148,7 @@ class Cubic(StandardCongestionControl):
         # second after the congestion-avoidance epoch began); the rest make delay_min.
         if self.linux_arithmetic:
             start = self.bic.epoch_start
-            if start is not None and jiffies(now) - start < 1000:
+            if start is not None and jiffies(now) - start < HZ:
                 return False
         elif self.t_epoch is not None and now - self.t_epoch < 1.0:
             return False
@@ -222,8 +223,6 @@ class Cubic(StandardCongestionControl):
             if timeout:
                 self.bic.last_max_cwnd = 0
                 self.delay_min = None
-            self._had_congestion = not timeout
-            self.t_epoch = None
             self.cwnd_prior = self.cwnd / mss
             return ssthresh * mss
         cwnd = self.cwnd / self.mss
@@ -280,6 +279,7 @@ class Cubic(StandardCongestionControl):
 
     def _on_mss_change(self, mss: int) -> None:
         self._remainder = 0.0
+        self._acked_rest = 0
 
     def info(self) -> dict[str, float | int]:
         if self.linux_arithmetic:
