@@ -24,6 +24,7 @@ class Cubic(LinuxCubic):
     min_growth_divisor = None
     linux_arithmetic = False
 
+
 MSS = 1000
 C = 0.4
 BETA = 0.7

@@ -14,9 +14,7 @@ A = Flags.ACK
 
 
 def _from_b(b: Peer, a: Peer, ack: int, window: int = 65535, **kw: object) -> TCPSegment:
-    return TCPSegment(
-        b.conn.local[1], a.conn.local[1], b.conn.snd_nxt, ack, A, window, **kw
-    )  # type: ignore[arg-type]
+    return TCPSegment(b.conn.local[1], a.conn.local[1], b.conn.snd_nxt, ack, A, window, **kw)  # type: ignore[arg-type]
 
 
 def test_times_since_last_data_and_ack_start_at_establishment():

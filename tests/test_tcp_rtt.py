@@ -24,9 +24,7 @@ def _srtt_after(samples: list[float], first: float) -> float:
 def _ack(b: Peer, a: Peer, ack: int, *, tsecr: int | None = None) -> TCPSegment:
     """An ACK from B's side, optionally echoing ``tsecr``."""
     opts = () if tsecr is None else (Timestamps(1, tsecr),)
-    return TCPSegment(
-        b.conn.local[1], a.conn.local[1], b.conn.snd_nxt, ack, A, 65535, options=opts
-    )
+    return TCPSegment(b.conn.local[1], a.conn.local[1], b.conn.snd_nxt, ack, A, 65535, options=opts)
 
 
 def test_every_ack_gives_a_sample_from_the_send_time_of_what_it_covers():

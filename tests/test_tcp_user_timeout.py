@@ -298,7 +298,9 @@ def test_set_on_a_live_connection_it_aborts_a_stalled_transfer() -> None:
 
 # --- the packetdrill runner's setsockopt/getsockopt ---------------------------------------
 
-USER_TIMEOUT_SCRIPT = SERVER + """\
+USER_TIMEOUT_SCRIPT = (
+    SERVER
+    + """\
 +0 getsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [0], [4]) = 0
 +0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [-1], 4) = -1 EINVAL (Invalid argument)
 +0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [3000], 4) = 0
@@ -314,6 +316,7 @@ USER_TIMEOUT_SCRIPT = SERVER + """\
 +1.1 write(4, ..., 10) = 10
 +.2 write(4, ..., 10) = -1 ETIMEDOUT (Connection timed out)
 """
+)
 
 
 def test_packetdrill_sets_and_reads_the_option_in_milliseconds(tmp_path: Path) -> None:

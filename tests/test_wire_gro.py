@@ -195,8 +195,15 @@ def test_a_host_takes_joined_packets_as_the_segments_they_hold() -> None:
                     B,
                     PROTO_TCP,
                     encode_tcp(
-                        TCPSegment(40000, 80, 1 + i * 1000, synack.seq + 1, Flags.ACK, 65535,
-                                   payload=bytes([i]) * 1000),
+                        TCPSegment(
+                            40000,
+                            80,
+                            1 + i * 1000,
+                            synack.seq + 1,
+                            Flags.ACK,
+                            65535,
+                            payload=bytes([i]) * 1000,
+                        ),
                         A,
                         B,
                     ),

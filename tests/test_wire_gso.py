@@ -17,7 +17,13 @@ SRC, DST = "192.0.2.2", "192.0.2.1"
 
 def packet(payload: bytes, flags: Flags, seq: int = 1000, ident: int = 7) -> bytes:
     seg = TCPSegment(
-        40000, 80, seq, 555, flags, 1234, options=(NOP(), NOP(), Timestamps(5, 6)),
+        40000,
+        80,
+        seq,
+        555,
+        flags,
+        1234,
+        options=(NOP(), NOP(), Timestamps(5, 6)),
         payload=payload,
     )
     head, body = encode_tcp_parts(seg, SRC, DST)

@@ -60,9 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--pcap", metavar="FILE", help="also write the packets to a pcap file")
 
-    f = sub.add_parser(
-        "flood", help="a SYN flood against a listener, with SYN cookies or without"
-    )
+    f = sub.add_parser("flood", help="a SYN flood against a listener, with SYN cookies or without")
     f.add_argument("--syns", type=int, default=200, help="spoofed SYNs (default 200)")
     f.add_argument("--backlog", type=int, default=16, help="the listener's backlog (16)")
     f.add_argument("--no-cookies", action="store_true", help="net.ipv4.tcp_syncookies=0")

@@ -207,9 +207,7 @@ def _run(args: argparse.Namespace, body: Any) -> int:
         return code or (1 if failed else 0)
 
 
-def _run_worker(
-    args: argparse.Namespace, body: Any, ns: Netns, workers: Workers | None
-) -> int:
+def _run_worker(args: argparse.Namespace, body: Any, ns: Netns, workers: Workers | None) -> int:
     """One host on ``ns.tun`` (this process's queue), running ``body`` to its end."""
     from synack.asyncio import run, tun_event_loop
 
@@ -277,6 +275,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = await start_server(counted, ns.synack_ip, port, stack=host)
         if args.service == "echo":
             _udp_echo(host, port)  # RFC 862 defines a UDP echo too
+
         def on_signal() -> None:
             if workers is not None:
                 workers.signalled = True  # the process group got it: all workers stop

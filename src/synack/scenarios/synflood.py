@@ -41,8 +41,7 @@ class FloodResult:
         how = "on (net.ipv4.tcp_syncookies=1)" if self.cookies else "off (tcp_syncookies=0)"
         lines = [
             f"# SYN flood: {self.syns} spoofed SYNs at t=0, then a real client at t=0.1 s",
-            f"SYN cookies {how}; the listener's backlog is "
-            f"{tb.server.listeners[PORT].backlog}",
+            f"SYN cookies {how}; the listener's backlog is {tb.server.listeners[PORT].backlog}",
             "",
         ]
         if self.connected_at is not None:

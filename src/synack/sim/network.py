@@ -33,9 +33,13 @@ class Network:
         config: ImpairmentConfig | None = None,
         *,
         config_ba: ImpairmentConfig | None = None,
+        batch: int = 0,
     ) -> Link:
-        """Join ``a`` and ``b`` with a new link (see :class:`Link` for the configs)."""
-        link = Link(self.sim, a, b, config, config_ba=config_ba, observers=self.observers)
+        """Join ``a`` and ``b`` with a new link (see :class:`Link` for the configs and
+        ``batch``, batched arrivals)."""
+        link = Link(
+            self.sim, a, b, config, config_ba=config_ba, observers=self.observers, batch=batch
+        )
         self.links.append(link)
         return link
 

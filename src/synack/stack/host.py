@@ -392,7 +392,10 @@ class Host:
     ) -> Connection:
         """A new connection for a listener, about to take its first segment."""
         conn = Connection(
-            (self.ip, port), config=config, secret=self.secret, counters=self.counters,
+            (self.ip, port),
+            config=config,
+            secret=self.secret,
+            counters=self.counters,
             name=self.name,
         )
         conn.become_listener_child()
@@ -610,9 +613,11 @@ class Host:
             raise ValueError(f"bad port {remote_port}")
         if local_port is None:
             port = self.ports.allocate(
-                lambda p: (p, remote_ip, remote_port) in self.connections
-                or (p, remote_ip, remote_port) in self.timewait
-                or p in self.listeners
+                lambda p: (
+                    (p, remote_ip, remote_port) in self.connections
+                    or (p, remote_ip, remote_port) in self.timewait
+                    or p in self.listeners
+                )
             )
             if port is None:
                 raise OSError(errno.EADDRNOTAVAIL, "no free ephemeral port")

@@ -136,8 +136,10 @@ class AckInput(TCB):
             pipe = self._pipe()
             self._prr_allowance = self.prr.sndcnt(delivered_data, pipe, safe)
             self._prr_cwnd = pipe + self._prr_allowance  # Linux's snd_cwnd in recovery
-        elif self.cc is not None and self._ecn_reduced_until is None and self._may_raise_cwnd(
-            acked, bool(newly_sacked)
+        elif (
+            self.cc is not None
+            and self._ecn_reduced_until is None
+            and self._may_raise_cwnd(acked, bool(newly_sacked))
         ):
             app_limited = not self._cwnd_limited()
             self.cc.on_ack(delivered_data, now, self.rto.srtt, prior_pipe, app_limited)

@@ -155,7 +155,6 @@ class Connection(Timers, AckInput, Introspection):
         self._passive = True
         self.listener_child = True
 
-
     def _send_syn(self, now: float, retrans: bool = False) -> None:
         opts = syn_options(self.config, self._ts_now(now))
         flags = S
@@ -710,7 +709,13 @@ class Connection(Timers, AckInput, Introspection):
         self.rcv_nxt = seq_add(self.rcv_nxt, advanced)
         self._data_rcvd_at = now  # Linux tcp_event_data_recv: lrcvtime
         self.stats["bytes_received"] += advanced
-        self._events.append(ev.DataReceived(advanced))
+        events = self._events
+        if events and type(last := events[-1]) is ev.DataReceived:
+            # Not yet handed out (a receive batch defers events): one notice for all
+            # the new bytes, as one wake-up of a reader covers all that is buffered.
+            events[-1] = ev.DataReceived(last.length + advanced)
+        else:
+            events.append(ev.DataReceived(advanced))
         self._grow_window(advanced)
         # The window only matters for the first data (the quick-ACK grant).
         wnd = 0 if self.acks.started else self._rcv_window()

@@ -38,7 +38,6 @@ CE = 0b11
 _NOP = NOP()  # options are immutable: one NOP serves every segment
 
 
-
 #: Whether a congestion-control class is a StandardCongestionControl (HyStart applies).
 _IS_STANDARD: dict[type, bool] = {}
 
@@ -69,6 +68,7 @@ def _state_counters(old: State, new: State, reset: bool) -> tuple[tuple[str, int
     elif was and not now_in:
         out.append(("CurrEstab", -1))
     return tuple(out)
+
 
 class TCB:
     """State of one connection.  See :mod:`synack.tcp.connection` for how it is driven."""

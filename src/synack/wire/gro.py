@@ -40,7 +40,7 @@ __all__ = ["coalesce"]
 
 #: The IPv4 header (addresses as two words each) and the TCP header up to its window:
 #: ports, sequence and ACK numbers, data offset, flags, window.
-_HEADERS = struct.Struct("!BBHHHBBH4H" "HHIIBBH")
+_HEADERS = struct.Struct("!BBHHHBBH4HHHIIBBH")
 _FIN, _SYN, _RST, _PSH, _ACK, _URG, _CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x80
 _MAX_TOTAL = 0xFFFF
 _DF = 0x4000

@@ -95,4 +95,3 @@ def _fold(s: int) -> int:
     for a non-zero sum."""
     s = s % 0xFFFF
     return s or 0xFFFF
-

@@ -175,16 +175,15 @@ def encode_tcp_parts(seg: TCPSegment, src_ip: str, dst_ip: str) -> tuple[bytes, 
     seq, ack, window, urgent = seg.seq, seg.ack, seg.window, seg.urgent
     off_flags = ((hlen >> 2) << 12) | (int(seg.flags) & _FLAG_BITS)
     try:
-        if opts:
-            initial = ones_complement_sum(opts, initial)
         # The header's own words, summed from its fields (a 32-bit field counts whole:
-        # 2**16 is 1 modulo 0xFFFF), so that it is packed once, checksum included.
+        # 2**16 is 1 modulo 0xFFFF), so that it is packed once, checksum included; the
+        # options (whole 32-bit words) likewise count as one big-endian integer.
         s = initial + seg.src_port + seg.dst_port + seq + ack + off_flags + window + urgent
+        if opts:
+            s += int.from_bytes(opts, "big")
         s %= 0xFFFF
         csum = ~(s or 0xFFFF) & 0xFFFF
-        header = _HEADER.pack(
-            seg.src_port, seg.dst_port, seq, ack, off_flags, window, csum, urgent
-        )
+        header = _HEADER.pack(seg.src_port, seg.dst_port, seq, ack, off_flags, window, csum, urgent)
     except struct.error as exc:
         raise UsageError(f"cannot encode TCP segment {seg!r}: {exc}") from exc
     return header + opts if opts else header, payload
