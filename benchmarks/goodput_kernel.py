@@ -65,6 +65,8 @@ import socket, struct, sys, time
 ip, port, cc, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 c = socket.socket()
 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+if sys.argv[5] == "pacing":  # any finite cap turns on TCP's internal pacing (SK_PACING_NEEDED)
+    c.setsockopt(socket.SOL_SOCKET, 47, struct.pack("Q", 1 << 40))  # SO_MAX_PACING_RATE
 c.connect((ip, port)); data = b"k" * (1 << 16); end = time.monotonic() + seconds
 while time.monotonic() < end:
     c.send(data)
@@ -105,7 +107,8 @@ def one_run(
         assert rx.stdout is not None
         assert rx.stdout.readline().strip() == "ready"
         sender = [sys.executable, "-c", textwrap.dedent(SENDER), B_IP, str(PORT)]
-        tx = a.popen([*sender, algorithm, str(seconds)], stdout=subprocess.PIPE, text=True)
+        pacing = "pacing" if args.pacing else "none"
+        tx = a.popen([*sender, algorithm, str(seconds), pacing], stdout=subprocess.PIPE, text=True)
         relay.run_for(seconds + 30, stop=lambda: tx.poll() is not None)
         # The rest of the data and the FIN, retransmitted if the relay drops them.
         relay.run_for(60, stop=lambda: rx.poll() is not None)
@@ -153,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--loss", type=float, default=0.01, help="loss of data packets (0.01)")
     ap.add_argument("--one-way", type=float, default=ONE_WAY, help="one-way delay, s (0.010)")
+    ap.add_argument(
+        "--pacing",
+        action="store_true",
+        help="pace the kernel's sender (SO_MAX_PACING_RATE turns on TCP's internal pacing,"
+        " as the fq qdisc would; this kernel has no fq) and synack's (TCPConfig.pacing)",
+    )
     args = ap.parse_args(argv)
     rtt = 2 * args.one_way
     estimate = mathis(args.loss, rtt=rtt)
@@ -210,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                         nbytes=1 << 40,
                         duration=args.seconds,
                         one_way=args.one_way,
+                        pacing=args.pacing,
                     )
                     s_rates.append(t.goodput(warmup=args.warmup))
                     sent = t.sender["OutSegs"] + t.sender["RetransSegs"]

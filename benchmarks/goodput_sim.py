@@ -74,8 +74,9 @@ def one(
     nbytes: int,
     duration: float | None = None,
     one_way: float = ONE_WAY,
+    pacing: bool = False,
 ) -> Transfer:
-    config = TCPConfig(rcvbuf=BUFFER, initial_rcv_wnd=BUFFER, sndbuf=BUFFER)
+    config = TCPConfig(rcvbuf=BUFFER, initial_rcv_wnd=BUFFER, sndbuf=BUFFER, pacing=pacing)
     if algorithm is not None:
         config = config.with_(congestion=algorithm)
     forward = ImpairmentConfig(
@@ -117,9 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=4, help="runs per algorithm at 1%% loss")
     ap.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     ap.add_argument("--top", type=int, default=25, help="functions to list with --profile")
+    ap.add_argument(
+        "--pacing",
+        action="store_true",
+        help="pace the sender at Linux's pacing rate (TCPConfig.pacing, as under fq)",
+    )
     add_heap_option(ap)
     args = ap.parse_args(argv)
     print(apply_heap_option(args.heap))
+    if args.pacing:
+        print("sender paced (TCPConfig.pacing)")
 
     algorithms: list[str | None] = ["reno", "cubic"] if config_has("congestion") else [None]
     link_payload = RATE / 8 * PAYLOAD / WIRE
@@ -136,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         nonlocal failed
         for algorithm in algorithms:
             print(f"\n-- {algorithm or 'default'} --")
-            t = one(algorithm, 0.0, 0, prof, nbytes=int(args.mb * 1e6))
+            t = one(algorithm, 0.0, 0, prof, nbytes=int(args.mb * 1e6), pacing=args.pacing)
             failed |= not t.intact or t.done_at is None
             whole = t.goodput()
             steady = t.goodput(warmup=1.0)
@@ -152,7 +160,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             rates, ratios, own_rtt = [], [], []
             for seed in range(args.seeds):
-                t = one(algorithm, 0.01, seed, prof, nbytes=1 << 40, duration=args.seconds)
+                t = one(
+                    algorithm,
+                    0.01,
+                    seed,
+                    prof,
+                    nbytes=1 << 40,
+                    duration=args.seconds,
+                    pacing=args.pacing,
+                )
                 failed |= not t.intact
                 rate = t.goodput(warmup=args.warmup)
                 rates.append(rate)

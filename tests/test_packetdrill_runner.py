@@ -227,9 +227,9 @@ def test_code_blocks_read_tcp_info(tmp_path: Path) -> None:
     bad = "+0 %{ assert tcpi_snd_cwnd == 11, tcpi_snd_cwnd }%\n"
     text = failure_text(run(tmp_path, bad))
     assert f":{SERVER_LINES + 1}: error executing code: AssertionError: 10" in text
-    missing = run(tmp_path, "+0 %{ assert tcpi_pacing_rate == 0 }%\n")
+    missing = run(tmp_path, "+0 %{ assert tcpi_notsent_bytes == 0 }%\n")
     assert missing.failure is not None and missing.failure.kind == "unsupported"
-    assert "tcpi_pacing_rate is not provided by synack" in missing.failure.text
+    assert "tcpi_notsent_bytes is not provided by synack" in missing.failure.text
 
 
 def test_sysctl_lines_configure_synack(tmp_path: Path) -> None:

@@ -95,6 +95,16 @@ def setsockopt(sf: SocketFile, args: list[s.Expr], hooks: Hooks) -> SyscallResul
     if key == (SOL_SOCKET, SYMBOLS["SO_RCVLOWAT"]):
         sf.rcvlowat = max(bracketed_int(value), 1)
         return SyscallResult(0)
+    if key == (SOL_SOCKET, SYMBOLS["SO_MAX_PACING_RATE"]):
+        # Linux sock_setsockopt: ~0U means no cap; any other value caps the pacing rate
+        # and turns TCP's internal pacing on (SK_PACING_NEEDED).
+        v = bracketed_int(value)
+        if v == 0:
+            raise Unsupported("SO_MAX_PACING_RATE 0: synack needs a rate > 0")
+        rate = None if v in (0xFFFFFFFF, (1 << 64) - 1) else float(v)
+        sf.config_changes["max_pacing_rate"] = rate
+        _apply_live(sf, hooks, max_pacing_rate=rate)
+        return SyscallResult(0)
     if key == (SOL_SOCKET, SYMBOLS["SO_LINGER"]):
         if not isinstance(value, s.Struct):
             raise Unsupported(f"SO_LINGER value {describe(value)}")

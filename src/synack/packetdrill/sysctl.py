@@ -58,6 +58,8 @@ FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "tcp_keepalive_intvl": ("keepintvl", float),
     "tcp_keepalive_probes": ("keepcnt", int),
     "tcp_min_tso_segs": ("min_tso_segs", int),
+    "tcp_pacing_ss_ratio": ("pacing_ss_ratio", int),
+    "tcp_pacing_ca_ratio": ("pacing_ca_ratio", int),
     # 3 (the default) and 4 run the tail loss probe; 0-2 do not (ip-sysctl.rst).
     "tcp_early_retrans": ("tlp", lambda v: int(v, 0) >= 3),
     "tcp_syncookies": ("syncookies", lambda v: int(v, 0)),
@@ -82,8 +84,6 @@ UNSUPPORTED_WHY: dict[str, str] = {
     "tcp_reordering": "synack's DupThresh is fixed at 3",
     "tcp_recovery": "synack's RACK cannot be turned off or tuned",
     "tcp_tso_win_divisor": "synack has no TSO or TSO deferral",
-    "tcp_pacing_ss_ratio": "synack does no pacing",
-    "tcp_pacing_ca_ratio": "synack does no pacing",
     "tcp_fastopen": "synack has no TCP Fast Open (RFC 7413)",
     "tcp_fastopen_key": "synack has no TCP Fast Open (RFC 7413)",
 }

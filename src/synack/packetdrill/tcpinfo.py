@@ -18,6 +18,8 @@ from typing import Any
 from synack.packetdrill.symbols import TCP_STATES
 from synack.tcp.connection import Connection
 
+#: ~0ULL, what Linux reports for a pacing rate without bound.
+_U64_MAX = (1 << 64) - 1
 #: Linux TCP_INFINITE_SSTHRESH: tcpi_snd_ssthresh before any loss.
 TCP_INFINITE_SSTHRESH = 0x7FFFFFFF
 #: tcpi_ca_state values (include/uapi/linux/tcp.h tcp_ca_state).
@@ -108,6 +110,11 @@ def tcp_info(conn: Connection, now: float | None = None) -> dict[str, int]:
         "tcpi_rcv_mss": int(_num(info, "rcv_mss")),
     }
     out["tcpi_reord_seen"] = int(_num(info, "reord_seen"))
+    # Linux reports ~0 (unbounded) before the first RTT sample, and without a cap.
+    rate = _num(info, "pacing_rate")
+    out["tcpi_pacing_rate"] = round(rate) if rate > 0 else _U64_MAX
+    cap = conn.config.max_pacing_rate
+    out["tcpi_max_pacing_rate"] = round(cap) if cap is not None else _U64_MAX
     min_rtt = info.get("min_rtt")
     if isinstance(min_rtt, int | float):
         out["tcpi_min_rtt"] = round(min_rtt * 1e6)

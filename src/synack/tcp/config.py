@@ -83,6 +83,15 @@ class TCPConfig:
     gso_max_size: int = 0
     #: TCP_NODELAY: turn Nagle's algorithm off (RFC 9293 §3.7.4).
     nodelay: bool = False
+    #: Pace data segments at Linux's pacing rate (synack.tcp.pacing), as Linux does under
+    #: the fq qdisc or with SO_MAX_PACING_RATE set; off, as with Linux's default qdisc.
+    pacing: bool = False
+    #: SO_MAX_PACING_RATE in bytes/s: caps the pacing rate and, as in Linux, turns
+    #: pacing on (None: no cap, and pacing only if ``pacing``).
+    max_pacing_rate: float | None = None
+    #: net.ipv4.tcp_pacing_ss_ratio and tcp_pacing_ca_ratio (percent of mss*cwnd/srtt).
+    pacing_ss_ratio: int = 200
+    pacing_ca_ratio: int = 120
     #: net.ipv4.tcp_ecn: 0 off, 1 request on active opens and accept, 2 accept only (Linux).
     ecn: int = 2
     #: net.ipv4.tcp_slow_start_after_idle (RFC 5681 §4.1).
@@ -135,6 +144,18 @@ class TCPConfig:
             raise UsageError(f"unknown HyStart variant {self.hystart!r}; known: {HYSTART_VARIANTS}")
         if self.user_timeout < 0:  # Linux do_tcp_setsockopt: TCP_USER_TIMEOUT < 0 -> EINVAL
             raise UsageError(f"user_timeout must be >= 0, not {self.user_timeout!r}")
+        if self.max_pacing_rate is not None and not self.max_pacing_rate > 0:
+            raise UsageError(f"max_pacing_rate must be > 0 bytes/s, not {self.max_pacing_rate!r}")
+        for name in ("pacing_ss_ratio", "pacing_ca_ratio"):
+            value = getattr(self, name)
+            if type(value) is not int or not 0 < value <= 1000:  # Linux: 0..1000 percent
+                raise UsageError(f"{name} must be a percentage in 1..1000, not {value!r}")
+
+    @property
+    def paces(self) -> bool:
+        """Whether data segments are paced: ``pacing``, or a ``max_pacing_rate`` (Linux
+        sock_setsockopt: a finite SO_MAX_PACING_RATE sets SK_PACING_NEEDED)."""
+        return self.pacing or self.max_pacing_rate is not None
 
     def with_(self, **changes: object) -> TCPConfig:
         """A copy with some fields changed."""

@@ -97,4 +97,8 @@ class Introspection(TCB):
             "rcv_space": self.rcvbuf.free,
             "send_queue": len(self.sndbuf),  # written, not yet acknowledged (ss Send-Q)
             "ooo_bytes": self.rcvbuf.ooo_bytes,
+            # Linux sk_pacing_rate (bytes/s; 0 before the first RTT sample), computed
+            # whether or not the connection paces (``paced``).
+            "pacing_rate": self._pacing_rate(),
+            "paced": self.config.paces,
         }

@@ -59,6 +59,7 @@ class Output(TCB):
     # --- the sending loop -----------------------------------------------------------
 
     def _send_data(self, now: float) -> None:
+        self._pacing_deadline = None  # set again below if pacing still holds data back
         if self.cc is None:
             return
         if (
@@ -85,7 +86,13 @@ class Output(TCB):
         cwnd_limited = False
         # TSO sizing matters only when more than one segment waits (_next_new).
         tso = self._tso_bytes(mss) if self.sndbuf.available_from(self.snd_nxt) > mss else 0
+        paced = self.config.paces
         while True:
+            if paced and self._wstamp > now:
+                # Linux tcp_pacing_check: the next data segment's departure time is still
+                # ahead; the pacing timer sends it (synack.tcp.pacing).
+                self._pacing_deadline = self._wstamp
+                break
             budget = self._budget()
             lost = self.board.next_lost()
             if lost is not None:
@@ -141,14 +148,12 @@ class Output(TCB):
         mss = self.eff_mss
         if self.cc is None:
             return 2
-        cwnd_pkts = max(self.cc.cwnd // mss, len(self.board.segments))
-        ratio = 2.0 if self.cc.cwnd < self.cc.ssthresh // 2 else 1.2
         srtt = self.rto.srtt
         gso_max = self.config.gso_max_size or 65536
         floor = self.config.min_tso_segs
-        if not srtt:
+        rate = self._pacing_rate()
+        if not srtt or not rate:
             return max(gso_max // mss, floor)
-        rate = mss * cwnd_pkts * ratio / srtt
         size = rate / 1024  # sk_pacing_shift = 10
         min_rtt = self.rack.min_rtt if self.rack.min_rtt is not None else srtt
         r = int(min_rtt * 1e6) >> 9

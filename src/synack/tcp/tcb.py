@@ -18,6 +18,7 @@ from synack.tcp.congestion import make as make_cc
 from synack.tcp.congestion.base import CongestionControl
 from synack.tcp.congestion.standard import StandardCongestionControl
 from synack.tcp.handshake import Agreement, Offer
+from synack.tcp.pacing import UNPACED_SEGMENTS, next_departure, pacing_rate
 from synack.tcp.prr import PRR
 from synack.tcp.rack import Rack
 from synack.tcp.receiver import ReceiveBuffer
@@ -102,6 +103,7 @@ class TCB:
         "_max_packets_out",
         "_orphan",
         "_out",
+        "_pacing_deadline",
         "_passive",
         "_peer_fin",
         "_peer_offer",
@@ -127,6 +129,7 @@ class TCB:
         "_tlp_high",
         "_ts_offset",
         "_tw_deadline",
+        "_wstamp",
         "acks",
         "agreement",
         "board",
@@ -263,6 +266,10 @@ class TCB:
         self._tlp_high: int | None = None  # RFC 8985 §7.3 TLP.end_seq
         self._reorder_deadline: float | None = None
         self._persist_deadline: float | None = None
+        # Pacing (synack.tcp.pacing): Linux tcp_wstamp_ns, the earliest departure of the
+        # next data segment, and the timer that waits for it (tcp_pacing_check).
+        self._wstamp = 0.0
+        self._pacing_deadline: float | None = None
         self._keepalive_deadline: float | None = None
         self._keepalive_probes = 0
         # TCP_USER_TIMEOUT's clocks (RFC 5482): Linux tp->retrans_stamp, when the first
@@ -331,7 +338,7 @@ class TCB:
     def _clear_timers(self) -> None:
         self._rto_deadline = self._tw_deadline = self._fw2_deadline = None
         self._tlp_deadline = self._reorder_deadline = self._persist_deadline = None
-        self._keepalive_deadline = None
+        self._keepalive_deadline = self._pacing_deadline = None
         self.acks.deadline = None
 
     def _fail(self, code: int, reason: str, trigger: Trigger) -> None:
@@ -491,6 +498,8 @@ class TCB:
         self.stats["segs_out"] += pieces
         if payload:
             self.stats["data_segs_out"] += pieces
+            if self.config.paces:
+                self._paced(now, len(payload))
         syn = bool(int(flags) & 0x02)
         wnd = self._rcv_window(syn)
         has_ack = bool(int(flags) & 0x10)
@@ -524,6 +533,34 @@ class TCB:
         if payload:
             self._data_sent_at = now  # Linux tcp_event_data_sent: lsndtime
         return seg
+
+    def _pacing_rate(self) -> float:
+        """Linux sk_pacing_rate (synack.tcp.pacing.pacing_rate), bytes/s; 0 before the
+        congestion state exists or the first RTT sample."""
+        cc = self.cc
+        if cc is None:
+            return 0.0
+        config = self.config
+        return pacing_rate(
+            self.eff_mss,
+            cc.cwnd,
+            cc.ssthresh,
+            len(self.board.segments),
+            self.rto.srtt,
+            ss_ratio=config.pacing_ss_ratio,
+            ca_ratio=config.pacing_ca_ratio,
+            max_rate=config.max_pacing_rate,
+        )
+
+    def _paced(self, now: float, payload: int) -> None:
+        """A data segment of ``payload`` octets leaves: move the next departure time on
+        (Linux __tcp_transmit_skb and tcp_update_skb_after_send; the first
+        UNPACED_SEGMENTS data segments leave unpaced)."""
+        if self.stats["data_segs_out"] < UNPACED_SEGMENTS:
+            self._wstamp = max(self._wstamp, now)
+            return
+        header = 32 if self.agreement is not None and self.agreement.timestamps else 20
+        _, self._wstamp = next_departure(self._wstamp, now, payload + header, self._pacing_rate())
 
     def _send_ack(self, now: float) -> None:
         """<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4)."""

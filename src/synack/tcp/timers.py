@@ -33,6 +33,7 @@ class Timers(Output):
             self._reorder_deadline,
             self._persist_deadline,
             self._keepalive_deadline,
+            self._pacing_deadline,
             self.acks.deadline,
         ):
             if d is not None and (best is None or d < best):
@@ -69,6 +70,8 @@ class Timers(Output):
         if self._keepalive_deadline is not None and now >= self._keepalive_deadline:
             self._keepalive_deadline = None
             self._on_keepalive(now)
+        if self._pacing_deadline is not None and now >= self._pacing_deadline:
+            self._pacing_deadline = None  # the flush that follows sends what waited
 
     # --- retransmission timeout ------------------------------------------------------
 
@@ -202,6 +205,11 @@ class Timers(Output):
         avail = self.sndbuf.available_from(self.snd_nxt)
         room = seq_sub(seq_add(self.snd_una, self.snd_wnd), self.snd_nxt)
         if avail and room > 0:
+            if self.config.paces and self._wstamp > now:
+                # Linux tcp_send_loss_probe: tcp_write_xmit sent nothing (pacing holds
+                # the segment): no probe, the RTO is re-armed ("rearm_timer").
+                self._start_rto(now)
+                return
             self._send_new(now, min(avail, mss, room), False)
         else:
             # Linux tcp_send_loss_probe resends with __tcp_retransmit_skb: the probe does

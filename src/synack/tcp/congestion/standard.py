@@ -17,6 +17,7 @@ from abc import abstractmethod
 from synack.tcp.congestion.base import CongestionControl
 from synack.tcp.congestion.hystart import HyStartPP
 from synack.tcp.congestion.hystart_linux import LinuxHyStart
+from synack.tcp.pacing import pacing_rate
 
 #: Slow-start exit heuristics by name (TCPConfig.hystart).
 HYSTART_VARIANTS = ("linux", "rfc9406", "off")
@@ -171,8 +172,7 @@ class StandardCongestionControl(CongestionControl):
         segments = self.cwnd // mss
         # Linux tcp_update_pacing_rate: mss * cwnd / srtt at 200 % in slow start (below
         # half of ssthresh), 120 % after.
-        ratio = 2.0 if self.cwnd < self.ssthresh // 2 else 1.2
-        rate = mss * segments * ratio / srtt if srtt else 0.0
+        rate = pacing_rate(mss, self.cwnd, self.ssthresh, 0, srtt)
         if h.on_sample(
             rtt,
             now,
