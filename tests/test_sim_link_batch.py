@@ -9,13 +9,10 @@ from contextlib import contextmanager
 
 import pytest
 
+from sim_oneway import OneWay, one_way
 from synack.link.impairment import ImpairmentConfig
 from synack.sim import Network, Simulator
-from synack.sim.engine import SimScheduler
-from synack.sim.hosts import sim_host
 from synack.sim.link import NAPI_WEIGHT
-from synack.stack.host import Host
-from synack.tcp import events as ev
 from synack.tcp.config import TCPConfig
 from synack.trace.events import PacketEvent
 
@@ -138,46 +135,22 @@ def test_a_bad_batch_size_is_refused(bad: object) -> None:
         net.connect(BatchSink("a", net.sim), BatchSink("b", net.sim), batch=bad)  # type: ignore[arg-type]
 
 
-def _transfer(batch: int, nbytes: int = 300_000) -> tuple[bytes, bytes, Host, list[int]]:
-    """Send ``nbytes`` over a delay-only link; the bytes sent and read, the receiving host,
-    and the lengths of the DataReceived events the reader saw."""
-    net = Network(3)
+def _transfer(batch: int, nbytes: int = 300_000) -> OneWay:
     config = TCPConfig(rcvbuf=1 << 20, sndbuf=1 << 20)
-    client = sim_host(net.sim, "client", "10.0.0.1", config)
-    server = sim_host(net.sim, "server", "10.0.0.2", config)
-    link = net.connect(client, server, ImpairmentConfig(delay=0.005), batch=batch)
-    for host in (client, server):
-        host.attach(link.transmitter(host), SimScheduler(net.sim, host.on_timer))
-    data = net.sim.child_rng("data").randbytes(nbytes)
-    got = bytearray()
-    notices: list[int] = []
-
-    def on_server(h, e) -> None:  # type: ignore[no-untyped-def]
-        if isinstance(e, ev.DataReceived):
-            notices.append(e.length)
-        got.extend(h.recv())
-
-    server.listen(80, on_accept=lambda h: setattr(h, "on_event", on_server))
-    handle = client.connect("10.0.0.2", 80)
-
-    def on_client(h, e) -> None:  # type: ignore[no-untyped-def]
-        if isinstance(e, ev.Connected):
-            assert h.send(data) == len(data)
-            h.shutdown()
-
-    handle.on_event = on_client
-    net.run(until=30)
-    return data, bytes(got), server, notices
+    link = ImpairmentConfig(delay=0.005)
+    return one_way(
+        Network(3), nbytes, client_config=config, server_config=config, link=link, batch=batch
+    )
 
 
 def test_a_bulk_transfer_with_batched_arrivals_is_intact_with_one_ack_per_burst() -> None:
-    data, got, server, notices = _transfer(batch=NAPI_WEIGHT)
-    data1, got1, server1, notices1 = _transfer(batch=0)
-    assert got == data and got1 == data1 == data
-    segments = server.counters["InSegs"]
+    batched, plain = _transfer(batch=NAPI_WEIGHT), _transfer(batch=0)
+    assert batched.got == batched.data and plain.got == plain.data
+    server, server1 = batched.server, plain.server
     # One by one: an ACK for about every second full-sized segment (RFC 9293 §3.8.6.3).
     assert server1.counters["OutSegs"] >= server1.counters["InSegs"] // 2 - 2
     # Batched: one ACK for each burst (a round trip's flight), far fewer.
-    assert server.counters["OutSegs"] < segments // 4
+    assert server.counters["OutSegs"] < server.counters["InSegs"] // 4
     # The reader is told once per burst, for all the burst's bytes.
-    assert sum(notices) == len(data) and len(notices) < len(notices1) // 4
+    assert sum(batched.notices) == len(batched.data)
+    assert len(batched.notices) < len(plain.notices) // 4

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from sim_oneway import one_way
 from synack.errors import UsageError
 from synack.link.impairment import ImpairmentConfig
 from synack.packetdrill import RunOptions, run_file
 from synack.sim import Network
 from synack.sim.engine import SimScheduler
 from synack.sim.hosts import sim_host
-from synack.tcp import events as ev
 from synack.tcp.config import TCPConfig
 from synack.tcp.pacing import UNPACED_SEGMENTS, next_departure, pacing_rate
 from synack.trace.events import PacketEvent
@@ -80,11 +80,6 @@ def _send(config: TCPConfig, nbytes: int) -> tuple[bytes, bytes, list[tuple[floa
     and read, (time, payload length) of each data segment the client sent, and when the
     reader had everything."""
     net = Network(7)
-    client = sim_host(net.sim, "client", "10.0.0.1", config)
-    server = sim_host(net.sim, "server", "10.0.0.2", TCPConfig(rcvbuf=1 << 21))
-    link = net.connect(client, server, ImpairmentConfig(delay=0.01))
-    for host in (client, server):
-        host.attach(link.transmitter(host), SimScheduler(net.sim, host.on_timer))
     sends: list[tuple[float, int]] = []
 
     def observe(e: object) -> None:
@@ -95,26 +90,9 @@ def _send(config: TCPConfig, nbytes: int) -> tuple[bytes, bytes, list[tuple[floa
                 sends.append((e.time, len(seg.payload)))
 
     net.observe(observe)
-    data = net.sim.child_rng("data").randbytes(nbytes)
-    got = bytearray()
-    done: list[float] = []
-
-    def on_server(h, e) -> None:  # type: ignore[no-untyped-def]
-        got.extend(h.recv())
-        if len(got) == len(data) and not done:
-            done.append(net.sim.now)
-
-    server.listen(80, on_accept=lambda h: setattr(h, "on_event", on_server))
-    handle = client.connect("10.0.0.2", 80)
-
-    def on_client(h, e) -> None:  # type: ignore[no-untyped-def]
-        if isinstance(e, ev.Connected):
-            assert h.send(data) == len(data)
-            h.shutdown()
-
-    handle.on_event = on_client
-    net.run(until=60)
-    return data, bytes(got), sends, done[0]
+    out = one_way(net, nbytes, client_config=config, server_config=TCPConfig(rcvbuf=1 << 21))
+    assert out.done_at is not None
+    return out.data, bytes(out.got), sends, out.done_at
 
 
 def test_unpaced_a_window_leaves_in_clumps_paced_it_is_spread_out() -> None:
