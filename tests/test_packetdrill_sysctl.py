@@ -93,3 +93,37 @@ def test_rmem_sets_the_receive_buffer() -> None:
     assert (cfg.rcvbuf, cfg.wscale) == (540000, 8)
     bad = sysctls.set("net.ipv4.tcp_rmem", "4096")
     assert bad.status == "unsupported"
+
+
+def test_an_fq_root_qdisc_turns_pacing_on_and_pfifo_off(tmp_path: Path) -> None:
+    effect = interpret(
+        "tc qdisc replace dev tun0 root fq\nsysctl -q net/ipv4/tcp_pacing_ca_ratio=150",
+        tmp_path,
+    )
+    assert effect.settings == [
+        ("qdisc", "fq", False),
+        ("net/ipv4/tcp_pacing_ca_ratio", "150", False),
+    ]
+    sysctls = Sysctls()
+    for name, value, remember in effect.settings:
+        assert sysctls.set(name, value, remember).status == "applied"
+    cfg = sysctls.to_config(TCPConfig())
+    assert cfg.pacing and cfg.pacing_ca_ratio == 150
+    pfifo = interpret("tc qdisc add dev tun0 root pfifo", tmp_path)
+    assert pfifo.settings == [("qdisc", "pfifo", False)]
+    sysctls.set(*pfifo.settings[0])
+    assert not sysctls.to_config(TCPConfig()).pacing
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "tc qdisc replace dev tun0 root pfifo limit 0",  # drops every packet: not modelled
+        "tc qdisc replace dev tun0 root fq maxrate 1mbit",  # fq's own limits
+        "tc qdisc delete dev tun0 root",
+        "tc qdisc add dev tun0 root netem delay 10ms",
+    ],
+)
+def test_other_qdiscs_are_reported_not_run(command: str, tmp_path: Path) -> None:
+    effect = interpret(command, tmp_path)
+    assert effect.settings == [] and len(effect.unsupported) == 1

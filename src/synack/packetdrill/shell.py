@@ -152,6 +152,17 @@ def interpret(text: str, folder: Path, _depth: int = 0) -> ShellEffect:
     return effect
 
 
+def _root_qdisc(args: list[str]) -> str | None:
+    """The qdisc of ``tc qdisc add|replace dev DEV root KIND`` when synack has its
+    equivalent: ``fq`` (whose pacing synack's TCPConfig.pacing does) with no parameters,
+    or a plain ``pfifo`` (no pacing); None for anything else (reported unsupported)."""
+    if len(args) != 6 or args[0] != "qdisc" or args[1] not in ("add", "replace"):
+        return None
+    if args[2] != "dev" or args[4] != "root" or args[5] not in ("fq", "pfifo"):
+        return None
+    return args[5]
+
+
 def _one(words: list[str], folder: Path, effect: ShellEffect, depth: int) -> None:
     words, target = _strip_redirections(words)
     if not words:
@@ -180,6 +191,11 @@ def _one(words: list[str], folder: Path, effect: ShellEffect, depth: int) -> Non
     if name.startswith("sysctl_restore") and name.endswith(".sh"):
         effect.settings.append(("", "restore", False))
         return
+    if name == "tc":
+        qdisc = _root_qdisc(words[1:])
+        if qdisc is not None:
+            effect.settings.append(("qdisc", qdisc, False))
+            return
     proc = _proc_name(target) if target else None
     if name == "echo" and proc:
         effect.settings.append((proc, " ".join(words[1:]), False))

@@ -59,6 +59,9 @@ FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "tcp_keepalive_probes": ("keepcnt", int),
     "tcp_min_tso_segs": ("min_tso_segs", int),
     "tcp_pacing_ss_ratio": ("pacing_ss_ratio", int),
+    # Not a sysctl: the tun device's root qdisc as ``tc qdisc add|replace`` sets it
+    # (synack.packetdrill.shell).  fq paces TCP at its pacing rate; pfifo does not.
+    "qdisc": ("pacing", lambda v: v == "fq"),
     "tcp_pacing_ca_ratio": ("pacing_ca_ratio", int),
     # 3 (the default) and 4 run the tail loss probe; 0-2 do not (ip-sysctl.rst).
     "tcp_early_retrans": ("tlp", lambda v: int(v, 0) >= 3),
