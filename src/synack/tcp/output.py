@@ -88,16 +88,13 @@ class Output(TCB):
         tso = self._tso_bytes(mss) if self.sndbuf.available_from(self.snd_nxt) > mss else 0
         paced = self.config.paces
         while True:
-            if paced and self._wstamp > now:
-                # Linux tcp_pacing_check: the next data segment's departure time is still
-                # ahead; the pacing timer sends it (synack.tcp.pacing).
-                self._pacing_deadline = self._wstamp
-                break
             budget = self._budget()
             lost = self.board.next_lost()
             if lost is not None:
                 if budget < min(lost.length, self.eff_mss) and self.board.pipe > 0:
                     cwnd_limited = True
+                    break
+                if paced and self._pacing_holds(now):
                     break
                 self._retransmit(lost, now)
                 continue
@@ -116,6 +113,8 @@ class Output(TCB):
             if n == 0 and not fin:
                 avail = self.sndbuf.available_from(self.snd_nxt)
                 cwnd_limited = avail > 0 and budget < min(avail, mss)
+                break
+            if paced and self._pacing_holds(now):
                 break
             burst.append(self._send_new(now, n, fin))
             if fin:
@@ -139,6 +138,15 @@ class Output(TCB):
         if burst or cwnd_limited:
             self._validate_cwnd(cwnd_limited)
         self._arm_persist(now)
+
+    def _pacing_holds(self, now: float) -> bool:
+        """Linux tcp_pacing_check: a segment is ready to leave but its departure time
+        (synack.tcp.pacing) is still ahead, so the pacing timer will send it.  Checked
+        only when something would be sent, so that no timer is armed for nothing."""
+        if self._wstamp <= now:
+            return False
+        self._pacing_deadline = self._wstamp
+        return True
 
     def _tso_segs(self) -> int:
         """How many segments Linux would put in one TSO packet now (tcp_tso_autosize):

@@ -60,15 +60,14 @@ def pacing_rate(
     return rate if max_rate is None else min(rate, max_rate)
 
 
-def next_departure(wstamp: float, now: float, size: int, rate: float) -> tuple[float, float]:
-    """A packet of ``size`` octets leaves now; Linux's departure stamp before it was
-    ``wstamp``.  Returns (the packet's own departure time, the earliest departure of the
-    next packet): __tcp_transmit_skb's ``max(tcp_wstamp_ns, now)`` and
-    tcp_update_skb_after_send's ``+ len / rate``, less the credit of a late packet (at
-    most half the gap).  ``rate`` 0 means unpaced: the next may leave at once."""
+def next_departure(wstamp: float, now: float, size: int, rate: float) -> float:
+    """A packet of ``size`` octets leaves now, when Linux's departure stamp was
+    ``wstamp``: the earliest departure of the next packet.  The packet itself is stamped
+    ``max(wstamp, now)`` (__tcp_transmit_skb); the next may leave ``size / rate`` later,
+    less the credit of a late packet, at most half the gap (tcp_update_skb_after_send).
+    ``rate`` 0 means unpaced: the next may leave at once."""
     sent_at = max(wstamp, now)
     if rate <= 0:
-        return sent_at, sent_at
+        return sent_at
     gap = size / rate
-    credit = sent_at - wstamp
-    return sent_at, sent_at + gap - min(gap / 2, credit)
+    return sent_at + gap - min(gap / 2, sent_at - wstamp)

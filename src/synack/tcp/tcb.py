@@ -560,7 +560,7 @@ class TCB:
             self._wstamp = max(self._wstamp, now)
             return
         header = 32 if self.agreement is not None and self.agreement.timestamps else 20
-        _, self._wstamp = next_departure(self._wstamp, now, payload + header, self._pacing_rate())
+        self._wstamp = next_departure(self._wstamp, now, payload + header, self._pacing_rate())
 
     def _send_ack(self, now: float) -> None:
         """<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4)."""
